@@ -1,0 +1,129 @@
+"""Command line: ``breaker-advise`` and the ``breaker-advisor`` command group.
+
+Commands parse options, call one public function of the library and print the
+result; ``AdvisorError`` is turned into a one-line message and the exit code of
+DESIGN.md here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from advisor.analysis import analyze
+from advisor.errors import AdvisorError
+from advisor.table import render
+
+app = typer.Typer(
+    name="breaker-advisor",
+    help="Analyse circuit-breaker telemetry (manifest SQLite files) and advise on tuning.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+def fail(exc: AdvisorError) -> typer.Exit:
+    """Print ``Error: message`` on stderr and return the Exit carrying its code."""
+    typer.echo(f"Error: {exc}", err=True)
+    return typer.Exit(exc.exit_code)
+
+
+SourcesArg = Annotated[
+    list[Path],
+    typer.Argument(
+        help="Manifest files, directories (searched recursively for *.sqlite3, *.sqlite, *.db) "
+        "or globs.",
+        show_default=False,
+        metavar="SOURCES...",
+    ),
+]
+WindowOpt = Annotated[
+    float, typer.Option("--window-s", help="Window length in seconds, ending at --until.", min=1)
+]
+UntilOpt = Annotated[
+    str,
+    typer.Option(
+        "--until",
+        help="Window end: ISO-8601 (Z, offset, or naive = UTC), epoch seconds, 'now' "
+        "or 'latest' (newest event in the sources).",
+    ),
+]
+HostOpt = Annotated[
+    list[str] | None,
+    typer.Option("--host", help="Only this host (repeatable, case-insensitive)."),
+]
+
+
+def advise(
+    sources: SourcesArg,
+    window_s: WindowOpt = 3600,
+    until: UntilOpt = "now",
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="table (terminal) or json (contract).")
+    ] = OutputFormat.table,
+    host: HostOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No warnings on stderr.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="List every source and its warnings.")
+    ] = False,
+) -> None:
+    """Per-host breaker metrics (and advice) over a time window.
+
+    Exit codes: 0 analysed; 1 analysed but a source could not be read; 2 usage error.
+    """
+    try:
+        analysis = analyze(sources, window_s=window_s, until=until, hosts=host)
+    except AdvisorError as exc:
+        raise fail(exc) from None
+    if output_format is OutputFormat.json:
+        sys.stdout.write(analysis.to_json() + "\n")
+    else:
+        render(analysis, Console(highlight=False, width=None if sys.stdout.isatty() else 200))
+    if not quiet:
+        for source in analysis.sources:
+            if verbose:
+                typer.echo(
+                    f"source {source.path}: tables {', '.join(sorted(source.tables)) or '-'}, "
+                    f"{source.events} events, {source.skipped} skipped",
+                    err=True,
+                )
+            if not source.readable:
+                typer.echo(f"Error: {source.path}: not analysed: {source.error}", err=True)
+            shown = source.warnings if verbose else source.warnings[:3]
+            for warning in shown:
+                typer.echo(f"Warning: {source.path}: {warning}", err=True)
+            if len(source.warnings) > len(shown):
+                typer.echo(
+                    f"Warning: {source.path}: {len(source.warnings) - len(shown)} more "
+                    "(--verbose shows all)",
+                    err=True,
+                )
+    if analysis.unreadable_sources:
+        raise typer.Exit(1)
+
+
+app.command("advise")(advise)
+
+advise_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+advise_app.command()(advise)
+
+
+def main() -> None:
+    """Entry point of ``breaker-advisor``."""
+    app()
+
+
+def advise_main() -> None:
+    """Entry point of ``breaker-advise``."""
+    advise_app()

@@ -1,0 +1,68 @@
+"""Per-host metrics of the JSON contract, computed in DuckDB over ``events``.
+
+``compute_relations`` materialises the window's ``open_intervals``, ``episodes``
+and ``half_open_trials``; ``host_metrics`` aggregates them with the calls into
+one contract-shaped dict per host.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import duckdb
+
+from advisor import queries
+from advisor.window import Window
+
+RELATIONS = ("open_intervals", "episodes", "half_open_trials")
+
+
+def _params(window: Window) -> dict[str, Any]:
+    return {"start": window.start, "end": window.end}
+
+
+def compute_relations(con: duckdb.DuckDBPyConnection, window: Window) -> None:
+    """Create the window's derived relations (temp tables named as in ``RELATIONS``)."""
+    for name in RELATIONS:
+        con.execute(queries.load(name), _params(window))
+
+
+def _percentiles(row: dict[str, Any], prefix: str) -> dict[str, float | None]:
+    return {"p50": row[f"{prefix}_p50"], "p90": row[f"{prefix}_p90"], "max": row[f"{prefix}_max"]}
+
+
+def host_metrics(
+    con: duckdb.DuckDBPyConnection, window: Window, hosts: Sequence[str] | None = None
+) -> dict[str, dict[str, Any]]:
+    """``{host: metrics}`` in contract shape, hosts sorted; ``hosts`` filters (case-folded)."""
+    wanted = sorted({h.strip().lower() for h in hosts}) if hosts else None
+    cursor = con.execute(queries.load("host_metrics"), {**_params(window), "hosts": wanted})
+    names = [d[0] for d in cursor.description]
+    result: dict[str, dict[str, Any]] = {}
+    for values in cursor.fetchall():
+        row = dict(zip(names, values, strict=True))
+        result[row["host"]] = {
+            "calls": row["calls"],
+            "successes": row["successes"],
+            "failures": row["failures"],
+            "rejected": row["rejected"],
+            "failure_rate": row["failure_rate"],
+            "status_429": row["status_429"],
+            "status_5xx": row["status_5xx"],
+            "timeouts": row["timeouts"],
+            "opens": row["opens"],
+            "open_time_s": row["open_time_s"],
+            "open_duration_s": _percentiles(row, "open"),
+            "episodes": row["episodes"],
+            "episode_duration_s": _percentiles(row, "episode"),
+            "half_open_trials": row["half_open_trials"],
+            "half_open_successes": row["half_open_successes"],
+            "half_open_failures": row["half_open_failures"],
+            "half_open_success_rate": row["half_open_success_rate"],
+            "retry_after_s": {
+                "count": row["retry_after_count"],
+                **_percentiles(row, "retry_after"),
+            },
+        }
+    return result

@@ -1,0 +1,201 @@
+"""Find manifest files, check each one, and attach the readable ones to DuckDB read-only.
+
+A source argument is a file, a directory (searched recursively for ``*.sqlite3``,
+``*.sqlite``, ``*.db``) or a glob. Which telemetry tables a file holds is decided by
+their columns, not their names. A file that cannot be read is recorded with the
+reason and skipped; nothing here ever writes to a source.
+"""
+
+from __future__ import annotations
+
+import glob
+import sqlite3
+from collections.abc import Iterable, Sequence
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from advisor.database import sql_literal
+from advisor.errors import NoSourcesError
+
+MANIFEST_SUFFIXES = (".sqlite3", ".sqlite", ".db")
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+# Layout name -> (columns that identify it, every column the events query reads).
+# Checked in this order; the first layout whose required columns a table has wins.
+LAYOUTS: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {
+    "breaker_state_transitions": (
+        frozenset({"host", "old_state", "new_state", "open_ts", "close_ts"}),
+        ("host", "old_state", "new_state", "open_ts", "close_ts"),
+    ),
+    "breaker_events": (
+        frozenset({"ts", "host", "event_type", "details"}),
+        ("ts", "host", "event_type", "details"),
+    ),
+    "http_events": (
+        frozenset({"ts", "host", "breaker_recorded"}),
+        (
+            "run_id", "ts", "host", "role", "status", "from_cache", "retry_after_s",
+            "breaker_state", "breaker_recorded", "elapsed_ms", "error",
+        ),
+    ),
+    "breaker_transitions": (
+        frozenset({"ts", "host", "old_state", "new_state"}),
+        ("run_id", "ts", "host", "scope", "old_state", "new_state", "reset_timeout_s"),
+    ),
+}  # fmt: skip
+
+
+@dataclass
+class Source:
+    """One manifest file: where it is, what it holds, and what went wrong reading it."""
+
+    path: str
+    alias: str = ""
+    tables: dict[str, str] = field(default_factory=dict)  # table name -> layout
+    columns: dict[str, frozenset[str]] = field(default_factory=dict)  # table name -> columns
+    error: str | None = None
+    events: int = 0
+    skipped: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def readable(self) -> bool:
+        return self.error is None
+
+
+def discover(arguments: Sequence[str | Path]) -> list[Path]:
+    """Expand files, directories and globs into a sorted, de-duplicated list of files.
+
+    Raises:
+        NoSourcesError: when nothing matched at all.
+    """
+    found: dict[Path, None] = {}
+    unmatched: list[str] = []
+    for arg in arguments:
+        text = str(arg)
+        path = Path(text).expanduser()
+        if path.is_dir():
+            matches = [p for p in sorted(path.rglob("*")) if _is_manifest_name(p) and p.is_file()]
+        elif path.exists():
+            matches = [path]
+        elif glob.has_magic(text):
+            matches = [
+                Path(p) for p in sorted(glob.glob(text, recursive=True)) if Path(p).is_file()
+            ]
+        else:
+            matches = []
+        if not matches:
+            unmatched.append(text)
+        for match in matches:
+            found.setdefault(match.resolve(), None)
+    if not found:
+        what = ", ".join(unmatched) or "(none given)"
+        raise NoSourcesError(
+            f"no manifest files found in {what} "
+            f"(looked for {', '.join('*' + s for s in MANIFEST_SUFFIXES)})"
+        )
+    return list(found)
+
+
+def _is_manifest_name(path: Path) -> bool:
+    return path.suffix in MANIFEST_SUFFIXES
+
+
+def inspect(path: Path) -> Source:
+    """Check that ``path`` is a readable SQLite file and detect its telemetry tables."""
+    source = Source(path=str(path))
+    source.error = _header_problem(path)
+    if source.error:
+        return source
+    uri = path.resolve().as_uri() + "?mode=ro"
+    try:
+        with closing(sqlite3.connect(uri, uri=True, timeout=2.0)) as con:
+            names = [
+                row[0]
+                for row in con.execute(
+                    "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name"
+                )
+            ]
+            for name in names:
+                cols = frozenset(
+                    row[1].lower()
+                    for row in con.execute("SELECT * FROM pragma_table_info(?)", (name,))
+                )
+                layout = detect_layout(cols)
+                if layout:
+                    source.tables[name] = layout
+                    source.columns[name] = cols
+    except sqlite3.DatabaseError as exc:
+        source.error = _explain(exc)
+        return source
+    if not source.tables:
+        source.error = "no breaker telemetry table (breaker_events, breaker_transitions, http_events, breaker_state_transitions)"
+    return source
+
+
+def detect_layout(columns: Iterable[str]) -> str | None:
+    """Name of the telemetry layout a table with these columns has, or None."""
+    cols = {c.lower() for c in columns}
+    for layout, (required, _) in LAYOUTS.items():
+        if required <= cols:
+            return layout
+    return None
+
+
+def _header_problem(path: Path) -> str | None:
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            header = fh.read(100)
+    except OSError as exc:
+        return f"cannot read file: {exc.strerror or exc}"
+    if size == 0:
+        return "empty file (0 bytes)"
+    if not header.startswith(SQLITE_MAGIC):
+        return "not an SQLite database (bad header)"
+    if len(header) < 100:
+        return f"truncated: {size} bytes, shorter than an SQLite header"
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    valid_count = header[24:28] == header[92:96]
+    if page_size and valid_count and pages and size < pages * page_size:
+        return f"truncated: {size} bytes, header says {pages * page_size}"
+    return None
+
+
+def _explain(exc: sqlite3.DatabaseError) -> str:
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return f"locked by another process ({text})"
+    if "malformed" in text or "not a database" in text:
+        return f"corrupt or truncated ({text})"
+    return text
+
+
+def attach(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> None:
+    """Attach every readable source READ_ONLY as ``s0``, ``s1``...; failures are recorded."""
+    for index, source in enumerate(sources):
+        if not source.readable:
+            continue
+        source.alias = f"s{index}"
+        try:
+            con.execute(
+                f"ATTACH {sql_literal(source.path)} AS {source.alias} (TYPE sqlite, READ_ONLY)"
+            )
+        except duckdb.Error as exc:
+            source.error = f"cannot attach: {_first_line(exc)}"
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def open_sources(con: duckdb.DuckDBPyConnection, arguments: Sequence[str | Path]) -> list[Source]:
+    """Discover, inspect and attach; returns every source found, readable or not."""
+    sources = [inspect(path) for path in discover(arguments)]
+    attach(con, sources)
+    return sources

@@ -1,0 +1,77 @@
+-- One row per host: every field of `hosts[].metrics` in the JSON contract.
+WITH calls AS (
+    SELECT
+        host,
+        count(*) FILTER (WHERE outcome IN ('success', 'failure', 'neutral')) AS calls,
+        count(*) FILTER (WHERE outcome = 'success') AS successes,
+        count(*) FILTER (WHERE outcome = 'failure') AS failures,
+        count(*) FILTER (WHERE outcome = 'rejected') AS rejected,
+        count(*) FILTER (WHERE outcome <> 'rejected' AND status = 429) AS status_429,
+        count(*) FILTER (WHERE outcome <> 'rejected' AND status BETWEEN 500 AND 599) AS status_5xx,
+        count(*) FILTER (
+            WHERE outcome <> 'rejected'
+              AND (status = 408 OR regexp_matches(coalesce(error, ''), '(?i)time[d ]?out'))
+        ) AS timeouts,
+        count(*) FILTER (WHERE state = 'half_open' AND outcome <> 'rejected') AS half_open_trials,
+        count(*) FILTER (WHERE state = 'half_open' AND outcome = 'success') AS half_open_successes,
+        count(*) FILTER (WHERE state = 'half_open' AND outcome = 'failure') AS half_open_failures,
+        count(retry_after_s) AS retry_after_count,
+        quantile_cont(retry_after_s, 0.5) AS retry_after_p50,
+        quantile_cont(retry_after_s, 0.9) AS retry_after_p90,
+        max(retry_after_s) AS retry_after_max
+    FROM events
+    WHERE kind = 'call' AND ts BETWEEN $start AND $end
+    GROUP BY host
+),
+opens AS (
+    SELECT
+        host,
+        count(*) FILTER (WHERE in_window) AS opens,
+        sum(overlap_s) AS open_time_s,
+        quantile_cont(duration_s, 0.5) FILTER (WHERE in_window) AS open_p50,
+        quantile_cont(duration_s, 0.9) FILTER (WHERE in_window) AS open_p90,
+        max(duration_s) FILTER (WHERE in_window) AS open_max
+    FROM open_intervals
+    GROUP BY host
+),
+eps AS (
+    SELECT
+        host,
+        count(*) AS episodes,
+        quantile_cont(duration_s, 0.5) AS episode_p50,
+        quantile_cont(duration_s, 0.9) AS episode_p90,
+        max(duration_s) AS episode_max
+    FROM episodes
+    GROUP BY host
+),
+hosts AS (
+    SELECT host FROM calls UNION SELECT host FROM opens UNION SELECT host FROM eps
+)
+SELECT
+    h.host,
+    coalesce(c.calls, 0) AS calls,
+    coalesce(c.successes, 0) AS successes,
+    coalesce(c.failures, 0) AS failures,
+    coalesce(c.rejected, 0) AS rejected,
+    coalesce(c.failures / nullif(c.successes + c.failures, 0), 0.0) AS failure_rate,
+    coalesce(c.status_429, 0) AS status_429,
+    coalesce(c.status_5xx, 0) AS status_5xx,
+    coalesce(c.timeouts, 0) AS timeouts,
+    coalesce(o.opens, 0) AS opens,
+    coalesce(o.open_time_s, 0.0) AS open_time_s,
+    o.open_p50, o.open_p90, o.open_max,
+    coalesce(e.episodes, 0) AS episodes,
+    e.episode_p50, e.episode_p90, e.episode_max,
+    coalesce(c.half_open_trials, 0) AS half_open_trials,
+    coalesce(c.half_open_successes, 0) AS half_open_successes,
+    coalesce(c.half_open_failures, 0) AS half_open_failures,
+    c.half_open_successes
+        / nullif(c.half_open_successes + c.half_open_failures, 0) AS half_open_success_rate,
+    coalesce(c.retry_after_count, 0) AS retry_after_count,
+    c.retry_after_p50, c.retry_after_p90, c.retry_after_max
+FROM hosts AS h
+LEFT JOIN calls AS c USING (host)
+LEFT JOIN opens AS o USING (host)
+LEFT JOIN eps AS e USING (host)
+WHERE $hosts IS NULL OR list_contains($hosts, h.host)
+ORDER BY h.host

@@ -1,0 +1,38 @@
+-- Scalar helpers every events_* query uses. Run once per connection.
+-- A manifest value arrives as text (sqlite_all_varchar); these parse it.
+
+-- Epoch seconds, epoch milliseconds, epoch microseconds or a Julian day number -> TIMESTAMPTZ.
+CREATE OR REPLACE TEMP MACRO ts_from_number(x) AS (
+    CASE
+        WHEN x >= 2000000 AND x < 3000000 THEN to_timestamp((x - 2440587.5) * 86400.0)
+        WHEN x >= 1e8 AND x < 1e11 THEN to_timestamp(x)
+        WHEN x >= 1e11 AND x < 1e14 THEN to_timestamp(x / 1e3)
+        WHEN x >= 1e14 AND x < 1e17 THEN to_timestamp(x / 1e6)
+    END
+);
+
+-- Any timestamp spelling (number or ISO-8601 text, with or without zone; naive = UTC).
+CREATE OR REPLACE TEMP MACRO norm_ts(v) AS (
+    coalesce(ts_from_number(TRY_CAST(v AS DOUBLE)), TRY_CAST(trim(v) AS TIMESTAMPTZ))
+);
+
+-- OPEN, half-open, HALF_OPEN, CircuitHalfOpenState, <pybreaker.CircuitOpenState ...> -> closed|open|half_open.
+CREATE OR REPLACE TEMP MACRO norm_state(v) AS (
+    CASE
+        WHEN contains(replace(replace(replace(lower(v), '-', ''), '_', ''), ' ', ''), 'halfopen')
+            THEN 'half_open'
+        WHEN contains(lower(v), 'open') THEN 'open'
+        WHEN contains(lower(v), 'close') THEN 'closed'
+    END
+);
+
+CREATE OR REPLACE TEMP MACRO norm_host(v) AS (nullif(lower(trim(v)), ''));
+
+-- Why a row could not be normalised, or NULL when it could.
+CREATE OR REPLACE TEMP MACRO row_problem(raw_ts, ts, raw_host) AS (
+    CASE
+        WHEN raw_ts IS NULL THEN 'ts is empty'
+        WHEN ts IS NULL THEN 'ts ' || left(raw_ts, 40) || ' is not a timestamp'
+        WHEN norm_host(raw_host) IS NULL THEN 'host is empty'
+    END
+);

@@ -1,0 +1,29 @@
+-- Every stay in `open` that overlaps the window: from an entry into open to that
+-- host's next transition (same run), clipped at $end (then `censored`).
+-- `in_window`: the open itself happened inside the window (it counts in `opens`
+-- and `open_duration_s`); `overlap_s`: its part inside the window (`open_time_s`).
+CREATE OR REPLACE TEMP TABLE open_intervals AS
+WITH transitions AS (
+    SELECT
+        run_id, host, ts, new_state, manual, reset_timeout_s,
+        lead(ts) OVER w AS next_ts,
+        lead(new_state) OVER w AS next_state
+    FROM events
+    WHERE kind = 'transition' AND ts <= $end
+    WINDOW w AS (PARTITION BY coalesce(run_id, ''), host ORDER BY ts, source, src_table, src_rowid)
+)
+SELECT
+    run_id,
+    host,
+    ts AS opened_at,
+    next_ts AS ended_at,
+    next_state,
+    next_ts IS NULL AS censored,
+    ts >= $start AS in_window,
+    manual,
+    reset_timeout_s,
+    (epoch_us(coalesce(next_ts, $end)) - epoch_us(ts)) / 1e6 AS duration_s,
+    (epoch_us(coalesce(next_ts, $end)) - epoch_us(greatest(ts, $start))) / 1e6 AS overlap_s
+FROM transitions
+WHERE new_state = 'open' AND (next_ts IS NULL OR next_ts > $start)
+ORDER BY host, opened_at
