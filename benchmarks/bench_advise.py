@@ -1,0 +1,190 @@
+"""Benchmark: breaker-advise over N events in M manifest files, against two baselines.
+
+Prints, in one run:
+  * advise   - wall time and peak RSS of `breaker-advise --format json` over all files;
+  * floor    - SQLite's own full scan of the same tables (count, sum of lengths, sum of ts);
+  * seed SQL - the seed guide's monitoring queries (opens per host, average open
+               duration, half-open success) run with sqlite3, file by file;
+and the ratios the issue sets targets for (advise <= 2.5 x floor, >= 3 x faster than
+the seed SQL, peak RSS <= 1.5 GB). `--sizes 1e6,3e6,10e6` shows how cost grows.
+
+    python benchmarks/bench_advise.py                 # 3 M events, 200 hosts, 20 files
+    python benchmarks/bench_advise.py --sizes 1e6,3e6,10e6
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parent / ".data"
+T_END = 1_800_000_000.0
+ROLES = ("metadata", "landing", "artifact")
+NEXT_STATE = {"closed": "open", "open": "half_open", "half_open": "closed"}
+
+SEED_QUERIES = {
+    "opens per host": """
+        SELECT host, COUNT(*) AS opens FROM breaker_events
+        WHERE event_type = 'state_change' AND details LIKE '%"new_state": "open"%'
+          AND ts > :since GROUP BY host ORDER BY opens DESC""",
+    "average open duration": """
+        SELECT host, AVG(next_ts - ts) FROM (
+            SELECT host, ts, details,
+                   LEAD(ts) OVER (PARTITION BY host ORDER BY ts) AS next_ts
+            FROM breaker_events WHERE event_type = 'state_change')
+        WHERE details LIKE '%"new_state": "open"%' GROUP BY host""",
+    "half-open success rate": """
+        SELECT host,
+               SUM(CASE WHEN event_type = 'success' THEN 1 ELSE 0 END) AS successes,
+               SUM(CASE WHEN event_type = 'failure' THEN 1 ELSE 0 END) AS failures
+        FROM breaker_events WHERE details LIKE '%"state": "half_open"%' GROUP BY host""",
+}
+
+
+def generate(folder: Path, events: int, hosts: int, files: int, seed: int = 7) -> None:
+    """Write ``events`` seed-layout rows (~2 % state changes) over ``files`` manifests."""
+    rng = random.Random(seed)
+    names = [f"host-{i:03d}.example.org" for i in range(hosts)]
+    state = dict.fromkeys(names, "closed")
+    per_file = events // files
+    span = 86400.0
+    folder.mkdir(parents=True, exist_ok=True)
+    for f in range(files):
+        run_id = f"run-{f:02d}"
+        path = folder / f"run-{f:02d}" / "manifest.sqlite3"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        con = sqlite3.connect(path)
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute(
+            "CREATE TABLE breaker_events (id INTEGER PRIMARY KEY, ts REAL, host TEXT, "
+            "event_type TEXT, details TEXT)"
+        )
+        rows = []
+        for i in range(per_file):
+            ts = T_END - span + span * (f * per_file + i) / (files * per_file)
+            host = names[rng.randrange(hosts)]
+            if rng.random() < 0.02:
+                old = state[host]
+                state[host] = new = NEXT_STATE[old]
+                details = {
+                    "old_state": old,
+                    "new_state": new,
+                    "reset_timeout_s": 60,
+                    "run_id": run_id,
+                }
+                rows.append((ts, host, "state_change", json.dumps(details)))
+                continue
+            ok = rng.random() < 0.9
+            details = {
+                "state": state[host],
+                "status": 200 if ok else rng.choice((429, 500, 503)),
+                "role": ROLES[i % 3],
+                "elapsed_ms": round(rng.uniform(5, 900), 1),
+                "run_id": run_id,
+            }
+            if not ok and details["status"] == 429:
+                details["retry_after_s"] = rng.choice((5, 30, 120))
+            rows.append((ts, host, "success" if ok else "failure", json.dumps(details)))
+        con.executemany(
+            "INSERT INTO breaker_events (ts, host, event_type, details) VALUES (?, ?, ?, ?)", rows
+        )
+        con.execute("CREATE INDEX ix_breaker_events_ts_host ON breaker_events (ts, host)")
+        con.commit()
+        con.close()
+
+
+def dataset(events: int, hosts: int, files: int) -> Path:
+    folder = DATA / f"e{events}-h{hosts}-f{files}"
+    if not (folder / "complete").exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        started = time.perf_counter()
+        print(f"generating {events:,} events in {files} files ...", file=sys.stderr, flush=True)
+        generate(folder, events, hosts, files)
+        (folder / "complete").write_text("")
+        print(f"  generated in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    return folder
+
+
+def manifests(folder: Path) -> list[Path]:
+    return sorted(folder.rglob("manifest.sqlite3"))
+
+
+def time_advise(folder: Path) -> tuple[float, float, int]:
+    """Wall seconds, peak RSS (MB) and host count of one breaker-advise run."""
+    exe = Path(sys.executable).with_name("breaker-advise")
+    cmd = [str(exe), "--format", "json", "--until", "latest", "--window-s", "172800", str(folder)]
+    started = time.perf_counter()
+    with (
+        open(os.devnull, "wb") as sink,
+        subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=sink) as proc,
+    ):
+        out = proc.stdout.read()
+        _, status, usage = os.wait4(proc.pid, 0)  # the child's own peak RSS
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"breaker-advise failed with exit code {proc.returncode}")
+    return wall, usage.ru_maxrss / 1024, len(json.loads(out)["hosts"])
+
+
+def time_floor(paths: list[Path]) -> float:
+    started = time.perf_counter()
+    for path in paths:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        con.execute(
+            "SELECT count(*), sum(length(details)), sum(length(host)), sum(ts) FROM breaker_events"
+        ).fetchall()
+        con.close()
+    return time.perf_counter() - started
+
+
+def time_seed_sql(paths: list[Path]) -> float:
+    started = time.perf_counter()
+    for path in paths:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        for sql in SEED_QUERIES.values():
+            con.execute(sql, {"since": T_END - 3600}).fetchall()
+        con.close()
+    return time.perf_counter() - started
+
+
+def best_of(runs: int, fn, *args):
+    results = [fn(*args) for _ in range(runs)]
+    return min(results, key=lambda r: r[0] if isinstance(r, tuple) else r)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--sizes", default="3e6", help="comma-separated event counts")
+    parser.add_argument("--hosts", type=int, default=200)
+    parser.add_argument("--files", type=int, default=20)
+    parser.add_argument("--runs", type=int, default=3, help="best of this many runs")
+    args = parser.parse_args()
+    print(f"{'events':>12} {'advise s':>9} {'RSS MB':>7} {'floor s':>8} {'seed s':>7} "
+          f"{'adv/floor':>9} {'seed/adv':>9} {'hosts':>6}")  # fmt: skip
+    for size in (int(float(s)) for s in args.sizes.split(",")):
+        folder = dataset(size, args.hosts, args.files)
+        paths = manifests(folder)
+        advise_s, rss, hosts = best_of(args.runs, time_advise, folder)
+        floor_s = best_of(args.runs, time_floor, paths)
+        seed_s = best_of(args.runs, time_seed_sql, paths)
+        print(
+            f"{size:>12,} {advise_s:>9.2f} {rss:>7.0f} {floor_s:>8.2f} {seed_s:>7.2f} "
+            f"{advise_s / floor_s:>9.2f} {seed_s / advise_s:>9.2f} {hosts:>6}",
+            flush=True,
+        )
+    print("targets: adv/floor <= 2.5, seed/adv >= 3, RSS <= 1536 MB")
+
+
+if __name__ == "__main__":
+    main()

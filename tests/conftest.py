@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from advisor.cli import advise_app
+
+
+@pytest.fixture
+def run_advise():
+    """Run ``breaker-advise`` in-process; returns (exit_code, stdout, stderr)."""
+
+    def run(*args: str):
+        result = CliRunner().invoke(advise_app, [str(a) for a in args])
+        return result.exit_code, result.stdout, result.stderr
+
+    return run
+
+
+@pytest.fixture
+def advise_json(run_advise):
+    """Run ``breaker-advise --format json --until latest`` and parse the contract."""
+
+    def run(*args: str, until: str = "latest", window_s: float = 3600, expect_code: int = 0):
+        code, out, err = run_advise(
+            "--format", "json", "--until", until, "--window-s", str(window_s), *args
+        )
+        assert code == expect_code, (code, out, err)
+        return json.loads(out)
+
+    return run
