@@ -6,8 +6,11 @@ one-line message and the exit code of DESIGN.md::
     AdvisorError
     ├── UsageError              exit 2: bad option or argument
     │   ├── NoSourcesError      no manifest file matched the given sources
-    │   └── ConfigError         breakers.yaml / rules file / override malformed
+    │   ├── ConfigError         breakers.yaml / rules file / override malformed
+    │   └── ManifestSchemaError the writer refuses a manifest: not SQLite, or another table shape
     ├── SourceError             one manifest file could not be read (exit 1, others go on)
+    ├── TelemetryError          writing telemetry or cooldowns failed (disk, lock beyond retries)
+    ├── BreakerOpenError        a call refused: breaker open or host under cooldown
     ├── QueryNotFoundError      a query name with no ``queries/<name>.sql``
     └── StoreError              exit 3: nightly history store locked or corrupt
 """
@@ -35,6 +38,11 @@ class ConfigError(UsageError):
     """A configuration file or override is malformed; names file, key and expected form."""
 
 
+class ManifestSchemaError(UsageError):
+    """A manifest the telemetry writer cannot write to: not SQLite, or its
+    ``breaker_events`` table has another shape than the writer's."""
+
+
 class SourceError(AdvisorError):
     """A manifest file that cannot be analysed (not SQLite, truncated, locked...)."""
 
@@ -44,6 +52,34 @@ class SourceError(AdvisorError):
         super().__init__(f"{path}: {reason}")
         self.path = path
         self.reason = reason
+
+
+class TelemetryError(AdvisorError):
+    """Writing telemetry or a cooldown failed: disk error, or the file stayed locked
+    by other writers beyond the retry budget."""
+
+
+class BreakerOpenError(AdvisorError):
+    """A call refused without reaching the host.
+
+    Attributes:
+        host: the host whose breaker refused the call.
+        reason: ``breaker_open`` (pybreaker is open) or ``cooldown`` (Retry-After or an
+            operator's ``breaker open``).
+        until: epoch seconds when calls may go through again, when known.
+    """
+
+    def __init__(self, host: str, reason: str, until: float | None = None, note: str = "") -> None:
+        super().__init__(host, reason, until, note)
+        self.host = host
+        self.reason = reason
+        self.until = until
+        self.note = note
+
+    def __str__(self) -> str:
+        when = f" until {self.until:.0f} (epoch s)" if self.until is not None else ""
+        extra = f": {self.note}" if self.note else ""
+        return f"{self.host}: call refused ({self.reason}){when}{extra}"
 
 
 class QueryNotFoundError(AdvisorError):

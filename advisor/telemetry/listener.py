@@ -1,0 +1,242 @@
+"""A pybreaker listener that writes one host's transitions and call outcomes.
+
+pybreaker runs ``on_success()`` (which may close a half-open breaker) *before* the
+listeners' ``success()``, so the state a call ran in is captured in ``before_call`` and
+recorded as the call's ``state``: a successful half-open trial is ``half_open``.
+Telemetry never breaks a call: a write error is logged, not raised into pybreaker.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import pybreaker
+
+from advisor.errors import AdvisorError
+from advisor.telemetry.writer import ManifestWriter, encode_json
+
+log = logging.getLogger(__name__)
+
+STATE_NAMES = {
+    pybreaker.STATE_CLOSED: "closed",
+    pybreaker.STATE_OPEN: "open",
+    pybreaker.STATE_HALF_OPEN: "half_open",
+}
+
+Clock = Callable[[], float]
+
+
+def state_name(state: pybreaker.CircuitBreakerState | str | None) -> str | None:
+    """pybreaker's ``half-open`` (state object or name) -> ``half_open``; None stays None."""
+    if state is None:
+        return None
+    name = state if isinstance(state, str) else state.name
+    return STATE_NAMES.get(name, name.replace("-", "_").lower())
+
+
+def http_details(exc: BaseException, now: float | None = None) -> tuple[int | None, float | None]:
+    """HTTP status and Retry-After seconds carried by an exception, when it has them.
+
+    Looks at ``status``/``status_code``/``retry_after_s``/``retry_after`` on the exception
+    and at ``response.status_code``/``response.status`` and the response's ``Retry-After``
+    header (seconds or an HTTP date).
+    """
+    response = getattr(exc, "response", None)
+    status = _first_int(
+        getattr(exc, "status", None),
+        getattr(exc, "status_code", None),
+        getattr(response, "status_code", None),
+        getattr(response, "status", None),
+    )
+    retry_after = _seconds(getattr(exc, "retry_after_s", None), now)
+    if retry_after is None:
+        retry_after = _seconds(getattr(exc, "retry_after", None), now)
+    if retry_after is None and response is not None:
+        headers = getattr(response, "headers", None)
+        if headers is not None:
+            try:
+                retry_after = _seconds(headers.get("Retry-After"), now)
+            except Exception:  # an odd header object: no usable Retry-After
+                retry_after = None
+    return status, retry_after
+
+
+def _first_int(*values: object) -> int | None:
+    for value in values:
+        if isinstance(value, bool) or value is None:
+            continue
+        try:
+            return int(value)  # type: ignore[call-overload]
+        except (TypeError, ValueError):
+            continue
+    return None
+
+
+def _seconds(value: object, now: float | None) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value) if value >= 0 else None
+    text = str(value).strip()
+    try:
+        number = float(text)
+    except ValueError:
+        try:
+            moment = parsedate_to_datetime(text).timestamp()
+        except (TypeError, ValueError, IndexError):
+            return None
+        return max(0.0, moment - (time.time() if now is None else now))
+    return number if number >= 0 else None
+
+
+class _Call:
+    """What the listener knows about one thread's current call."""
+
+    __slots__ = ("admitted", "role", "state", "t0", "status", "retry_after")
+
+    def __init__(self) -> None:
+        self.admitted = False
+        self.role: str | None = None
+        self.state: str | None = None
+        self.t0: float | None = None
+        self.status: int | None = None
+        self.retry_after: float | None = None
+
+
+class TelemetryListener(pybreaker.CircuitBreakerListener):
+    """Records ``state_change``, ``success`` and ``failure`` of one host's breaker.
+
+    Args:
+        host: the host the breaker guards (written as given).
+        writer: where events go.
+        role: fixed role of a role-specific breaker; else the role given to ``begin``.
+        clock: epoch seconds now; the event ``ts`` and ``elapsed_ms`` come from it.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        writer: ManifestWriter,
+        *,
+        role: str | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.host = host
+        self.role = role
+        self._writer = writer
+        self._clock = clock or time.time
+        self._local = threading.local()
+        self._tail = f',"run_id":{writer.run_id_json}}}'
+        self._success_prefix: dict[tuple[str, str | None], str] = {}
+
+    # --- call context (set by the registry) -------------------------------------------------
+
+    def begin(self, role: str | None = None) -> None:
+        """Start a call in this thread: not admitted yet, made in ``role``."""
+        call = getattr(self._local, "call", None)
+        if call is None:
+            call = self._local.call = _Call()
+        call.admitted = False
+        call.role = role
+
+    def _call(self) -> _Call:
+        call = getattr(self._local, "call", None)
+        if call is None:
+            call = self._local.call = _Call()
+        return call
+
+    @property
+    def admitted(self) -> bool:
+        """Whether this thread's current call reached ``before_call`` (was let through)."""
+        return self._call().admitted
+
+    @property
+    def last_failure(self) -> tuple[int | None, float | None]:
+        """(status, Retry-After seconds) of this thread's current call, if it failed."""
+        call = self._call()
+        return call.status, call.retry_after
+
+    @contextmanager
+    def manual(self, reason: str, reset_timeout_s: float | None = None) -> Iterator[None]:
+        """Mark state changes made inside the block as an operator's (``manual: true``)."""
+        self._local.manual = (reason, reset_timeout_s)
+        try:
+            yield
+        finally:
+            self._local.manual = None
+
+    # --- pybreaker callbacks -------------------------------------------------------------------
+
+    def before_call(
+        self, cb: pybreaker.CircuitBreaker, func: Any, *args: Any, **kwargs: Any
+    ) -> None:
+        call = self._call()
+        call.admitted = True
+        call.state = STATE_NAMES.get(cb.current_state) or state_name(cb.current_state)
+        call.t0 = self._clock()
+        call.status = call.retry_after = None
+
+    def success(self, cb: pybreaker.CircuitBreaker) -> None:
+        now = self._clock()
+        call = self._call()
+        state = call.state or state_name(cb.current_state)
+        key = (state, self.role or call.role)
+        prefix = self._success_prefix.get(key)
+        if prefix is None:
+            role = f',"role":{encode_json(key[1])}' if key[1] else ""
+            prefix = self._success_prefix[key] = f'{{"state":"{state}"{role},"elapsed_ms":'
+        elapsed = round((now - call.t0) * 1000.0, 3) if call.t0 is not None else 0.0
+        self._emit(now, "success", f"{prefix}{elapsed!r}{self._tail}")
+
+    def failure(self, cb: pybreaker.CircuitBreaker, exc: BaseException) -> None:
+        now = self._clock()
+        call = self._call()
+        status, retry_after = http_details(exc, now)
+        call.status, call.retry_after = status, retry_after
+        details = {
+            "state": call.state or state_name(cb.current_state),
+            "status": status,
+            "retry_after_s": retry_after,
+            "role": self.role or call.role,
+            "exc_type": type(exc).__name__,
+            "elapsed_ms": round((now - call.t0) * 1000.0, 3) if call.t0 is not None else None,
+            "run_id": self._writer.run_id,
+        }
+        self._emit(now, "failure", encode_json({k: v for k, v in details.items() if v is not None}))
+
+    def state_change(
+        self,
+        cb: pybreaker.CircuitBreaker,
+        old_state: pybreaker.CircuitBreakerState | None,
+        new_state: pybreaker.CircuitBreakerState,
+    ) -> None:
+        now = self._clock()
+        manual = getattr(self._local, "manual", None)
+        details: dict[str, Any] = {
+            "old_state": state_name(old_state),
+            "new_state": state_name(new_state),
+            "reset_timeout_s": cb.reset_timeout,
+        }
+        if self.role:
+            details["role"] = self.role
+        if manual is not None:
+            reason, seconds = manual
+            details.update(manual=True, reason=reason)
+            if seconds is not None:
+                details["reset_timeout_s"] = seconds
+        details["run_id"] = self._writer.run_id
+        self._emit(now, "state_change", encode_json(details))
+
+    # --- internals -------------------------------------------------------------------------
+
+    def _emit(self, ts: float, event_type: str, details_json: str) -> None:
+        try:
+            self._writer.record_encoded(ts, self.host, event_type, details_json)
+        except AdvisorError as exc:
+            log.warning("breaker telemetry for %s not written: %s", self.host, exc)

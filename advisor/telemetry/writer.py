@@ -1,0 +1,294 @@
+"""Append breaker telemetry to a manifest's ``breaker_events`` table (the seed's layout).
+
+Events are buffered and written in batches, one ``BEGIN IMMEDIATE`` transaction each,
+into a SQLite file in WAL mode. Several threads may share one writer and several
+processes may write one file: SQLite's busy timeout waits for the write lock and a
+batch that still meets ``SQLITE_BUSY`` is retried with backoff. What is buffered is
+written by ``flush()``, by ``close()`` (also the context manager's exit), at
+interpreter exit, and every ``flush_interval_s`` by a background thread.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import logging
+import os
+import sqlite3
+import threading
+import time
+import uuid
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from advisor.errors import ManifestSchemaError, TelemetryError, UsageError
+from advisor.telemetry._sqlite import connect, in_transaction, is_busy, retry_busy
+
+log = logging.getLogger(__name__)
+
+TABLE = "breaker_events"
+COLUMNS = (
+    ("id", "INTEGER", 1),
+    ("ts", "REAL", 0),
+    ("host", "TEXT", 0),
+    ("event_type", "TEXT", 0),
+    ("details", "TEXT", 0),
+)
+EVENT_TYPES = frozenset({"state_change", "success", "failure", "rejected", "neutral"})
+SCHEMA = (
+    f"CREATE TABLE IF NOT EXISTS {TABLE} "
+    "(id INTEGER PRIMARY KEY, ts REAL, host TEXT, event_type TEXT, details TEXT)"
+)
+INDEX = f"CREATE INDEX IF NOT EXISTS {TABLE}_ts_host ON {TABLE} (ts, host)"
+INSERT = f"INSERT INTO {TABLE} (ts, host, event_type, details) VALUES (?, ?, ?, ?)"
+
+Row = tuple[float, str, str, str]
+
+encode_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+"""Compact JSON text of a value (the encoding every ``details`` column uses)."""
+
+_LIVE: set[ManifestWriter] = set()  # open writers, closed at exit (kept alive until then)
+
+
+class ManifestWriter:
+    """Buffered, thread- and process-safe writer of ``breaker_events`` rows.
+
+    Args:
+        path: manifest file; created (with its folder) when missing.
+        run_id: put in every row's ``details``; a fresh id when None.
+        batch_size: buffered events that trigger a write.
+        flush_interval_s: buffered events are written at least this often; None: only on
+            ``batch_size``, ``flush()`` and ``close()``.
+        busy_timeout_s: how long one write waits for other writers before giving up.
+
+    Raises:
+        ManifestSchemaError: the file is not SQLite, or has a ``breaker_events`` table of
+            another shape.
+        TelemetryError: the file cannot be opened or stays locked.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        run_id: str | None = None,
+        *,
+        batch_size: int = 500,
+        flush_interval_s: float | None = 1.0,
+        busy_timeout_s: float = 30.0,
+    ) -> None:
+        if batch_size < 1:
+            raise UsageError(f"batch_size must be at least 1, got {batch_size}")
+        self.path = Path(path)
+        self.run_id = run_id or f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        self.run_id_json = encode_json(self.run_id)
+        self.batch_size = batch_size
+        self.flush_interval_s = flush_interval_s
+        self.busy_timeout_s = busy_timeout_s
+        self.written = 0
+        self._init_state()
+        with self._io_lock:
+            self._con = self._open()
+        _LIVE.add(self)
+
+    def _init_state(self) -> None:
+        self._buffer: list[Row] = []
+        self._lock = threading.Lock()
+        self._io_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._flusher: threading.Thread | None = None
+        self._con: sqlite3.Connection | None = None
+        self._closed = False
+        self._pid = os.getpid()
+
+    # --- recording ------------------------------------------------------------------------
+
+    def record(self, host: str, event_type: str, ts: float | None = None, **details: Any) -> None:
+        """Buffer one event; ``details`` (None values dropped) plus ``run_id`` become JSON.
+
+        Raises:
+            UsageError: unknown ``event_type``.
+            TelemetryError: the writer is closed, or a due batch could not be written (its
+                events stay buffered).
+        """
+        if event_type not in EVENT_TYPES:
+            known = ", ".join(sorted(EVENT_TYPES))
+            raise UsageError(f"unknown event_type {event_type!r}; expected one of {known}")
+        payload = {key: value for key, value in details.items() if value is not None}
+        payload["run_id"] = self.run_id
+        self.record_encoded(
+            time.time() if ts is None else ts, host, event_type, encode_json(payload)
+        )
+
+    def record_encoded(self, ts: float, host: str, event_type: str, details_json: str) -> None:
+        """Buffer one event whose ``details`` is already JSON text (fast path).
+
+        The caller's JSON must carry ``run_id`` (``run_id_json`` is its encoding).
+        """
+        with self._lock:
+            if self._closed:
+                raise TelemetryError(f"{self.path}: telemetry writer is closed")
+            buffer = self._buffer
+            buffer.append((ts, host, event_type, details_json))
+            due = len(buffer) >= self.batch_size
+        if due:
+            self.flush()
+        elif self._flusher is None and self.flush_interval_s is not None:
+            self._start_flusher()
+
+    @property
+    def pending(self) -> int:
+        """Events buffered and not yet written."""
+        return len(self._buffer)
+
+    # --- writing --------------------------------------------------------------------------
+
+    def flush(self) -> int:
+        """Write every buffered event in one transaction; returns how many.
+
+        Raises:
+            TelemetryError: the write failed; the events stay buffered for the next try.
+        """
+        with self._io_lock:
+            with self._lock:
+                batch, self._buffer = self._buffer, []
+            if not batch:
+                return 0
+            try:
+                self._write(batch)
+            except BaseException:
+                with self._lock:
+                    self._buffer[:0] = batch
+                raise
+            self.written += len(batch)
+            return len(batch)
+
+    def close(self) -> None:
+        """Write what is buffered, stop the flush thread and close the file (idempotent).
+
+        Raises:
+            TelemetryError: the last batch could not be written.
+        """
+        with self._lock:
+            if self._closed:
+                return
+        self._stop.set()
+        flusher = self._flusher
+        if flusher is not None and flusher is not threading.current_thread():
+            flusher.join()
+        try:
+            self.flush()
+        finally:
+            with self._lock:
+                self._closed = True
+            with self._io_lock:
+                if self._con is not None:
+                    self._con.close()
+                    self._con = None
+            _LIVE.discard(self)
+
+    def __enter__(self) -> ManifestWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"ManifestWriter({str(self.path)!r}, run_id={self.run_id!r})"
+
+    # --- internals ------------------------------------------------------------------------
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._con is None:
+            self._con = self._open()
+        return self._con
+
+    def _open(self) -> sqlite3.Connection:
+        con = connect(self.path, self.busy_timeout_s, "manifest")
+        try:
+            retry_busy(lambda: _prepare(con, self.path), self.path, self.busy_timeout_s)
+        except BaseException:
+            con.close()
+            raise
+        return con
+
+    def _write(self, batch: list[Row]) -> None:
+        con = self._connection()
+        retry_busy(
+            lambda: in_transaction(con, lambda: con.executemany(INSERT, batch)),
+            self.path,
+            self.busy_timeout_s,
+        )
+
+    def _start_flusher(self) -> None:
+        with self._lock:
+            if self._flusher is not None or self._closed:
+                return
+            self._flusher = threading.Thread(
+                target=self._flush_loop, name=f"telemetry-flush {self.path.name}", daemon=True
+            )
+        self._flusher.start()
+
+    def _flush_loop(self) -> None:
+        interval = self.flush_interval_s or 1.0
+        while not self._stop.wait(interval):
+            try:
+                self.flush()
+            except TelemetryError as exc:
+                log.warning("%s", exc)
+
+    def _after_fork_in_child(self) -> None:
+        # The parent's buffered events are the parent's to write; its connection must not
+        # be used here (nor closed: keep it referenced so it is never finalised).
+        self._orphan = self._con
+        self._init_state()
+
+
+def _prepare(con: sqlite3.Connection, path: Path) -> None:
+    """WAL mode, then the table and index created or the existing table's shape checked."""
+
+    def create_or_check() -> None:
+        columns = [
+            (row[1].lower(), row[2].upper(), row[5])
+            for row in con.execute(f"PRAGMA table_info({TABLE})")
+        ]
+        if columns and columns != list(COLUMNS):
+            found = ", ".join(f"{name} {kind or '(no type)'}" for name, kind, _ in columns)
+            raise ManifestSchemaError(
+                f"{path}: table {TABLE} has columns ({found}); the telemetry writer needs "
+                "(id INTEGER PRIMARY KEY, ts REAL, host TEXT, event_type TEXT, details TEXT); "
+                "write to another manifest file"
+            )
+        con.execute(SCHEMA)
+        con.execute(INDEX)
+
+    try:
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("PRAGMA synchronous=NORMAL")
+        in_transaction(con, create_or_check)
+    except sqlite3.DatabaseError as exc:
+        if is_busy(exc):
+            raise
+        raise ManifestSchemaError(f"{path}: cannot use as a manifest: {exc}") from None
+
+
+def _close_all_at_exit() -> None:
+    for writer in list(_LIVE):
+        try:
+            writer.close()
+        except TelemetryError as exc:
+            log.error("%s", exc)
+
+
+def _reset_after_fork() -> None:
+    for writer in list(_LIVE):
+        writer._after_fork_in_child()
+
+
+atexit.register(_close_all_at_exit)
+os.register_at_fork(after_in_child=_reset_after_fork)
