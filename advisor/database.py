@@ -46,7 +46,7 @@ def connect(database: str = ":memory:", *, read_only: bool = False) -> duckdb.Du
     con.execute(f"INSTALL {sql_literal(str(sqlite_extension_path()))}")
     con.execute("LOAD sqlite_scanner")
     con.execute("SET TimeZone = 'UTC'")
-    # Real manifests mix REAL, INTEGER and TEXT in one column; read every value as text
-    # and let queries/events_*.sql parse it, so one odd row cannot fail a whole table.
-    con.execute("SET sqlite_all_varchar = true")
+    # Columns are read with SQLite's declared types (fast); a table whose values do not
+    # match them is re-read as text by advisor.events (see sqlite_all_varchar there).
+    con.execute("SET sqlite_all_varchar = false")
     return con

@@ -1,17 +1,21 @@
 """Read every attached source table once into the normalised ``events`` relation.
 
-Each table is scanned by the events query of its layout into ``staged``; rows
-that cannot be normalised stay there with a ``problem`` and become per-source
-warnings. ``events`` is then built from ``staged``: duplicates across sources
-removed, half-open trials logged as ``closed`` repaired (see DESIGN.md).
+Each table is scanned by the events query of its layout into ``event_rows`` (one
+worker per core, each file by one worker); rows that cannot be normalised carry a
+``problem``, become per-source warnings and are deleted. Copies of one event in
+several sources are then dropped and half-open trials logged as ``closed``
+repaired (DESIGN.md). ``events`` is the view downstream queries read.
 """
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import duckdb
 
 from advisor import queries
-from advisor.sources import LAYOUTS, Source
+from advisor.sources import LAYOUTS, NATIVE_COLUMNS, Source, has_numeric_affinity
 
 MAX_PROBLEM_LINES = 10
 
@@ -20,70 +24,136 @@ def _quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def stage_sources(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> None:
-    """Scan each table of each readable source into ``staged``; a failing source is
-    marked with its error and its partial rows removed."""
+def create_schema(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> None:
+    """Macros, ENUM types over this run's files and tables, and the empty tables."""
     con.execute(queries.load("macros"))
-    con.execute(queries.load("staged_schema"))
-    for source in sources:
-        if not source.readable:
-            continue
-        for table, layout in source.tables.items():
-            columns = source.columns[table]
-            select = ", ".join(
-                _quote_identifier(col) if col in columns else f"NULL AS {col}"
-                for col in LAYOUTS[layout][1]
-            )
-            con.execute(
-                "CREATE OR REPLACE TEMP VIEW source_rows AS SELECT rowid AS src_rowid, "
-                f"{select} FROM {source.alias}.{_quote_identifier(table)}"
-            )
-            try:
-                con.execute(
-                    "INSERT INTO staged BY NAME " + queries.load(f"events_{layout}"),
-                    {"source": source.path, "table": table},
-                )
-            except duckdb.Error as exc:
-                source.error = f"table {table}: {str(exc).strip().splitlines()[0]}"
-                con.execute("DELETE FROM staged WHERE source = ?", [source.path])
-                break
-    con.execute("DROP VIEW IF EXISTS source_rows")
+    con.execute("CREATE TABLE source_names (name VARCHAR)")
+    con.execute("CREATE TABLE table_names (name VARCHAR)")
+    con.executemany("INSERT INTO source_names VALUES (?)", [[s.path] for s in sources])
+    tables = sorted({t for s in sources for t in s.tables})
+    con.executemany("INSERT INTO table_names VALUES (?)", [[t] for t in tables])
+    con.execute(queries.load("events_schema"))
 
 
-def build_events(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> None:
-    """Create ``events`` from ``staged`` and fill each source's counts and warnings."""
-    con.execute(queries.load("events_build"))
-    con.execute(queries.load("events_half_open_fix"))
-    by_path = {s.path: s for s in sources}
+def _source_view(source: Source, table: str) -> str:
+    """``source_rows``: the table's columns its layout reads, missing ones as NULL."""
+    present = source.columns[table]
+    columns = []
+    for col in LAYOUTS[source.tables[table]][1]:
+        if col not in present:
+            columns.append(f"NULL AS {col}")
+        elif col in NATIVE_COLUMNS and has_numeric_affinity(present[col]):
+            columns.append(_quote_identifier(col))
+        else:
+            columns.append(f"CAST({_quote_identifier(col)} AS VARCHAR) AS {col}")
+    return (
+        "CREATE OR REPLACE TEMP VIEW source_rows AS SELECT rowid AS src_rowid, "
+        f"{', '.join(columns)} FROM {source.alias}.{_quote_identifier(table)}"
+    )
+
+
+def _stage_table(con: duckdb.DuckDBPyConnection, source: Source, table: str) -> None:
+    con.execute(_source_view(source, table))
+    con.execute(
+        "INSERT INTO event_rows BY NAME " + queries.load(f"events_{source.tables[table]}"),
+        {"source": source.path, "table": table},
+    )
+
+
+def _stage_source(con: duckdb.DuckDBPyConnection, source: Source) -> list[str]:
+    """Stage every table of one source; returns the tables whose columns mix types
+    (to be re-read as text). Any other failure marks the source unreadable."""
+    mixed = []
+    for table in source.tables:
+        try:
+            _stage_table(con, source, table)
+        except duckdb.TypeMismatchException:
+            mixed.append(table)
+        except duckdb.Error as exc:
+            source.error = f"table {table}: {str(exc).strip().splitlines()[0]}"
+            con.execute("DELETE FROM event_rows WHERE source = ?", [source.path])
+            return []
+    return mixed
+
+
+def stage_sources(
+    con: duckdb.DuckDBPyConnection, sources: list[Source], workers: int | None = None
+) -> None:
+    """Scan each table of each readable source into ``event_rows``, in parallel."""
+    readable = [s for s in sources if s.readable]
+    workers = max(1, min(workers or os.cpu_count() or 1, len(readable)))
+    cursors = [con.cursor() for _ in range(workers)]
+    with ThreadPoolExecutor(workers) as pool:
+        mixed = list(
+            pool.map(lambda i: [(s, _stage_source(cursors[i], s)) for s in readable[i::workers]],
+                     range(workers))
+        )  # fmt: skip
+    for cursor in cursors:
+        cursor.close()
+    retry = [(s, t) for chunk in mixed for s, tables in chunk for t in tables]
+    if retry:
+        con.execute("SET sqlite_all_varchar = true")
+        try:
+            for source, table in retry:
+                if not source.readable:
+                    continue
+                try:
+                    _stage_table(con, source, table)
+                except duckdb.Error as exc:
+                    source.error = f"table {table}: {str(exc).strip().splitlines()[0]}"
+                    con.execute("DELETE FROM event_rows WHERE source = ?", [source.path])
+        finally:
+            con.execute("SET sqlite_all_varchar = false")
+            con.execute("DROP VIEW IF EXISTS source_rows")
+
+
+def _collect_problems(con: duckdb.DuckDBPyConnection, by_path: dict[str, Source]) -> None:
     for path, read, skipped in con.execute(queries.load("source_counts")).fetchall():
         by_path[path].events = read
         by_path[path].skipped = skipped
-    kept = dict(con.execute("SELECT source, count(*) FROM events GROUP BY source").fetchall())
-    for source in sources:
-        dropped = source.events - kept.get(source.path, 0)
-        if source.events and dropped == source.events:
-            source.warnings.append(
-                f"duplicate of another source: all {source.events} events are also in another file"
-                " and are counted once"
-            )
-        elif dropped:
-            source.warnings.append(
-                f"{dropped} of {source.events} events are also in another file and are counted once"
-            )
-    lines_per_source: dict[str, int] = {}
+    shown: dict[str, int] = {}
     for path, table, problem, count, rowids in con.execute(
-        queries.load("staged_problems")
+        queries.load("event_problems")
     ).fetchall():
-        shown = lines_per_source.get(path, 0)
-        lines_per_source[path] = shown + 1
-        if shown < MAX_PROBLEM_LINES:
+        shown[path] = shown.get(path, 0) + 1
+        if shown[path] <= MAX_PROBLEM_LINES:
             examples = ", ".join(str(r) for r in rowids)
             by_path[path].warnings.append(
                 f"table {table}: {count} row(s) skipped: {problem} (rowid {examples})"
             )
+    con.execute("DELETE FROM event_rows WHERE problem IS NOT NULL")
+
+
+def _drop_duplicates(con: duckdb.DuckDBPyConnection, by_path: dict[str, Source]) -> None:
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE duplicate_rows AS " + queries.load("events_duplicates")
+    )
+    dropped = dict(
+        con.execute(
+            "SELECT source::VARCHAR, count(*) FROM event_rows "
+            "WHERE rowid IN (SELECT row_id FROM duplicate_rows) GROUP BY ALL"
+        ).fetchall()
+    )
+    con.execute("DELETE FROM event_rows WHERE rowid IN (SELECT row_id FROM duplicate_rows)")
+    con.execute("DROP TABLE duplicate_rows")
+    for path, count in dropped.items():
+        source = by_path[path]
+        if count == source.events:
+            source.warnings.append(
+                f"duplicate of another source: all {count} events are also in another file"
+                " and are counted once"
+            )
+        else:
+            source.warnings.append(
+                f"{count} of {source.events} events are also in another file and are counted once"
+            )
 
 
 def load_events(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> None:
-    """Stage every readable source and build ``events`` (the two steps above)."""
+    """Fill ``events`` from every readable source and record counts and warnings."""
+    create_schema(con, sources)
     stage_sources(con, sources)
-    build_events(con, sources)
+    by_path = {s.path: s for s in sources}
+    _collect_problems(con, by_path)
+    _drop_duplicates(con, by_path)
+    con.execute(queries.load("events_half_open_fix"))

@@ -23,6 +23,13 @@ from advisor.errors import NoSourcesError
 MANIFEST_SUFFIXES = (".sqlite3", ".sqlite", ".db")
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
+# Columns read as numbers when SQLite declares them numeric (parsed by queries/macros.sql);
+# every other column, and these when declared otherwise, is cast to VARCHAR.
+NATIVE_COLUMNS = frozenset(
+    {"ts", "open_ts", "close_ts", "status", "from_cache", "retry_after_s", "elapsed_ms",
+     "reset_timeout_s"}
+)  # fmt: skip
+
 # Layout name -> (columns that identify it, every column the events query reads).
 # Checked in this order; the first layout whose required columns a table has wins.
 LAYOUTS: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {
@@ -55,7 +62,7 @@ class Source:
     path: str
     alias: str = ""
     tables: dict[str, str] = field(default_factory=dict)  # table name -> layout
-    columns: dict[str, frozenset[str]] = field(default_factory=dict)  # table name -> columns
+    columns: dict[str, dict[str, str]] = field(default_factory=dict)  # table -> {column: type}
     error: str | None = None
     events: int = 0
     skipped: int = 0
@@ -120,10 +127,10 @@ def inspect(path: Path) -> Source:
                 )
             ]
             for name in names:
-                cols = frozenset(
-                    row[1].lower()
+                cols = {
+                    row[1].lower(): row[2].upper()
                     for row in con.execute("SELECT * FROM pragma_table_info(?)", (name,))
-                )
+                }
                 layout = detect_layout(cols)
                 if layout:
                     source.tables[name] = layout
@@ -134,6 +141,16 @@ def inspect(path: Path) -> Source:
     if not source.tables:
         source.error = "no breaker telemetry table (breaker_events, breaker_transitions, http_events, breaker_state_transitions)"
     return source
+
+
+def has_numeric_affinity(declared: str) -> bool:
+    """SQLite's type-affinity rules: INTEGER, REAL or NUMERIC (not TEXT or BLOB)."""
+    declared = declared.upper()
+    if "INT" in declared:
+        return True
+    if any(word in declared for word in ("CHAR", "CLOB", "TEXT")) or declared in ("", "BLOB"):
+        return False
+    return True
 
 
 def detect_layout(columns: Iterable[str]) -> str | None:

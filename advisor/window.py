@@ -40,8 +40,10 @@ def iso_z(moment: datetime) -> str:
 def parse_until(value: str | float | datetime | None, latest: datetime | None) -> datetime:
     """``now``, ``latest``, epoch seconds or ISO-8601 (naive = UTC) -> aware UTC datetime.
 
+    ``latest`` is the newest event (``latest``), or now when there are no events.
+
     Raises:
-        UsageError: the value is none of those, or ``latest`` with no events.
+        UsageError: the value is none of those.
     """
     if value is None:
         return datetime.now(UTC)
@@ -53,9 +55,7 @@ def parse_until(value: str | float | datetime | None, latest: datetime | None) -
     if text.lower() == "now":
         return datetime.now(UTC)
     if text.lower() == "latest":
-        if latest is None:
-            raise UsageError("--until latest: the sources hold no events")
-        return latest
+        return latest if latest is not None else datetime.now(UTC)
     if _NUMBER.match(text):
         return datetime.fromtimestamp(float(text), UTC)
     try:

@@ -7,13 +7,15 @@ WITH parsed AS (
         ts AS raw_ts,
         norm_ts(ts) AS ts,
         host AS raw_host,
-        regexp_replace(lower(trim(event_type)), '^breaker_', '') AS etype,
+        norm_event_type(event_type) AS etype,
         details,
-        TRY(json_extract_string(details, [
-            '$.old_state', '$.new_state', '$.old', '$.new', '$.state', '$.status',
-            '$.retry_after_s', '$.role', '$.exc_type', '$.elapsed_ms', '$.run_id',
-            '$.reset_timeout_s', '$.error', '$.manual'
-        ])) AS d
+        TRY(json_transform(details, '{
+            "old_state": "VARCHAR", "new_state": "VARCHAR", "old": "VARCHAR", "new": "VARCHAR",
+            "state": "VARCHAR", "status": "VARCHAR", "retry_after_s": "VARCHAR",
+            "role": "VARCHAR", "exc_type": "VARCHAR", "error": "VARCHAR",
+            "elapsed_ms": "VARCHAR", "run_id": "VARCHAR", "reset_timeout_s": "VARCHAR",
+            "manual": "VARCHAR"
+        }')) AS d
     FROM source_rows
 )
 SELECT
@@ -27,24 +29,24 @@ SELECT
             WHEN etype IS NULL THEN 'event_type is empty'
             WHEN etype NOT IN ('state_change', 'success', 'failure', 'rejected', 'neutral')
                 THEN 'unknown event_type ' || left(etype, 40)
-            WHEN etype = 'state_change' AND norm_state(coalesce(d[2], d[4])) IS NULL
+            WHEN etype = 'state_change' AND norm_state(coalesce(d.new_state, d.new)) IS NULL
                 THEN 'state_change without a recognisable new state'
         END
     ) AS problem,
-    d[11] AS run_id,
+    d.run_id AS run_id,
     ts,
     norm_host(raw_host) AS host,
-    d[8] AS role,
+    d.role AS role,
     CASE WHEN etype = 'state_change' THEN 'transition' ELSE 'call' END AS kind,
-    CASE WHEN etype = 'state_change' THEN norm_state(coalesce(d[1], d[3])) END AS old_state,
-    CASE WHEN etype = 'state_change' THEN norm_state(coalesce(d[2], d[4])) END AS new_state,
-    CASE WHEN etype <> 'state_change' THEN norm_state(d[5]) END AS state,
-    CASE WHEN etype <> 'state_change' THEN etype END AS outcome,
-    TRY_CAST(TRY_CAST(d[6] AS DOUBLE) AS INTEGER) AS status,
-    TRY_CAST(d[7] AS DOUBLE) AS retry_after_s,
-    TRY_CAST(d[10] AS DOUBLE) AS elapsed_ms,
-    TRY_CAST(d[12] AS DOUBLE) AS reset_timeout_s,
-    coalesce(d[9], d[13]) AS error,
-    coalesce(TRY_CAST(d[14] AS BOOLEAN), false) AS manual
+    CASE WHEN etype = 'state_change' THEN norm_state(coalesce(d.old_state, d.old)) END AS old_state,
+    CASE WHEN etype = 'state_change' THEN norm_state(coalesce(d.new_state, d.new)) END AS new_state,
+    CASE WHEN etype <> 'state_change' THEN norm_state(d.state) END AS state,
+    CASE WHEN etype IN ('success', 'failure', 'rejected', 'neutral') THEN etype END AS outcome,
+    TRY_CAST(TRY_CAST(d.status AS DOUBLE) AS SMALLINT) AS status,
+    TRY_CAST(d.retry_after_s AS DOUBLE) AS retry_after_s,
+    TRY_CAST(d.elapsed_ms AS DOUBLE) AS elapsed_ms,
+    TRY_CAST(d.reset_timeout_s AS DOUBLE) AS reset_timeout_s,
+    coalesce(d.exc_type, d.error) AS error,
+    coalesce(TRY_CAST(d.manual AS BOOLEAN), false) AS manual
 FROM parsed
 WHERE etype IS DISTINCT FROM 'before_call'

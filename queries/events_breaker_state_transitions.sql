@@ -54,7 +54,7 @@ SELECT
     new_state,
     NULL AS state,
     NULL AS outcome,
-    NULL::INTEGER AS status,
+    NULL::SMALLINT AS status,
     NULL::DOUBLE AS retry_after_s,
     NULL::DOUBLE AS elapsed_ms,
     NULL::DOUBLE AS reset_timeout_s,

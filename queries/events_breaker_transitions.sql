@@ -16,7 +16,7 @@ SELECT
     norm_state(new_state) AS new_state,
     NULL AS state,
     NULL AS outcome,
-    NULL::INTEGER AS status,
+    NULL::SMALLINT AS status,
     NULL::DOUBLE AS retry_after_s,
     NULL::DOUBLE AS elapsed_ms,
     TRY_CAST(reset_timeout_s AS DOUBLE) AS reset_timeout_s,

@@ -6,7 +6,7 @@ WITH parsed AS (
         *,
         norm_ts(ts) AS ts_parsed,
         lower(trim(breaker_recorded)) AS recorded,
-        TRY_CAST(TRY_CAST(status AS DOUBLE) AS INTEGER) AS status_code
+        TRY_CAST(TRY_CAST(status AS DOUBLE) AS SMALLINT) AS status_code
     FROM source_rows
     WHERE coalesce(TRY_CAST(from_cache AS DOUBLE), 0) = 0
 )

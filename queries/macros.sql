@@ -1,8 +1,9 @@
--- Scalar helpers every events_* query uses. Run once per connection.
--- A manifest value arrives as text (sqlite_all_varchar); these parse it.
+-- Scalar helpers every events_* query uses; created once per analysis database.
+-- A manifest value arrives with SQLite's declared type, or as text when a table mixes
+-- types in one column (then read with sqlite_all_varchar); these accept either.
 
 -- Epoch seconds, epoch milliseconds, epoch microseconds or a Julian day number -> TIMESTAMPTZ.
-CREATE OR REPLACE TEMP MACRO ts_from_number(x) AS (
+CREATE OR REPLACE MACRO ts_from_number(x) AS (
     CASE
         WHEN x >= 2000000 AND x < 3000000 THEN to_timestamp((x - 2440587.5) * 86400.0)
         WHEN x >= 1e8 AND x < 1e11 THEN to_timestamp(x)
@@ -12,13 +13,18 @@ CREATE OR REPLACE TEMP MACRO ts_from_number(x) AS (
 );
 
 -- Any timestamp spelling (number or ISO-8601 text, with or without zone; naive = UTC).
-CREATE OR REPLACE TEMP MACRO norm_ts(v) AS (
-    coalesce(ts_from_number(TRY_CAST(v AS DOUBLE)), TRY_CAST(trim(v) AS TIMESTAMPTZ))
+CREATE OR REPLACE MACRO norm_ts(v) AS (
+    coalesce(
+        ts_from_number(TRY_CAST(v AS DOUBLE)),
+        TRY_CAST(trim(CAST(v AS VARCHAR)) AS TIMESTAMPTZ)
+    )
 );
 
 -- OPEN, half-open, HALF_OPEN, CircuitHalfOpenState, <pybreaker.CircuitOpenState ...> -> closed|open|half_open.
-CREATE OR REPLACE TEMP MACRO norm_state(v) AS (
+-- The canonical spellings (by far the most common) take the cheap first branches.
+CREATE OR REPLACE MACRO norm_state(v) AS (
     CASE
+        WHEN v IN ('closed', 'open', 'half_open') THEN v
         WHEN contains(replace(replace(replace(lower(v), '-', ''), '_', ''), ' ', ''), 'halfopen')
             THEN 'half_open'
         WHEN contains(lower(v), 'open') THEN 'open'
@@ -26,13 +32,21 @@ CREATE OR REPLACE TEMP MACRO norm_state(v) AS (
     END
 );
 
-CREATE OR REPLACE TEMP MACRO norm_host(v) AS (nullif(lower(trim(v)), ''));
+CREATE OR REPLACE MACRO norm_host(v) AS (nullif(lower(trim(v)), ''));
+
+-- breaker_success / BREAKER_FAILURE / success -> success, failure...
+CREATE OR REPLACE MACRO norm_event_type(v) AS (
+    CASE
+        WHEN starts_with(lower(trim(v)), 'breaker_') THEN lower(trim(v))[9:]
+        ELSE lower(trim(v))
+    END
+);
 
 -- Why a row could not be normalised, or NULL when it could.
-CREATE OR REPLACE TEMP MACRO row_problem(raw_ts, ts, raw_host) AS (
+CREATE OR REPLACE MACRO row_problem(raw_ts, ts, raw_host) AS (
     CASE
         WHEN raw_ts IS NULL THEN 'ts is empty'
-        WHEN ts IS NULL THEN 'ts ' || left(raw_ts, 40) || ' is not a timestamp'
+        WHEN ts IS NULL THEN 'ts ' || left(CAST(raw_ts AS VARCHAR), 40) || ' is not a timestamp'
         WHEN norm_host(raw_host) IS NULL THEN 'host is empty'
     END
 );

@@ -1,7 +1,7 @@
--- Per source: rows read and normalised, and how many of them another source also holds.
+-- Per source: rows normalised into events, and rows skipped as problems.
 SELECT
-    s.source,
-    count(*) FILTER (WHERE s.problem IS NULL) AS events,
-    count(*) FILTER (WHERE s.problem IS NOT NULL) AS skipped
-FROM staged AS s
-GROUP BY s.source
+    source::VARCHAR AS source,
+    count(*) FILTER (WHERE problem IS NULL) AS events,
+    count(*) FILTER (WHERE problem IS NOT NULL) AS skipped
+FROM event_rows
+GROUP BY source
