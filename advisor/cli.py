@@ -119,6 +119,13 @@ advise_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 advise_app.command()(advise)
 
 
+from advisor.commands.breaker import breaker_app  # noqa: E402 - registered after `fail` exists
+from advisor.commands.simulate import simulate  # noqa: E402
+
+app.add_typer(breaker_app, name="breaker", help="Show per-host breakers; open or close one.")
+app.command("simulate")(simulate)
+
+
 def main() -> None:
     """Entry point of ``breaker-advisor``."""
     app()

@@ -1,0 +1,1 @@
+"""Command modules of ``breaker-advisor``: each parses options, calls the library, prints."""

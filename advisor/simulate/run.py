@@ -1,0 +1,373 @@
+"""A simulation run: hosts through the real registry, in one or several processes."""
+
+from __future__ import annotations
+
+import heapq
+import json
+import math
+import multiprocessing
+import queue
+import random
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from advisor.config import BreakerConfig, load_config
+from advisor.errors import BreakerOpenError, TelemetryError, UsageError
+from advisor.simulate.clock import VirtualClock, pybreaker_clock
+from advisor.simulate.hosts import (
+    BURST,
+    DOWN,
+    RECOVERING,
+    THROTTLED,
+    SimHost,
+    SimulatedConnectionError,
+    SimulatedHTTPError,
+    SimulatedTimeout,
+    plan_incidents,
+)
+from advisor.simulate.scenarios import HostProcess, Scenario, scenario
+from advisor.telemetry import BreakerRegistry, InMemoryCooldownStore, ManifestWriter
+from advisor.window import iso_z, parse_until
+
+MANIFEST_NAME = "manifest.sqlite3"
+CONFIG_NAME = "breakers.yaml"
+TRUTH_NAME = "truth.json"
+
+
+@dataclass
+class SimulationResult:
+    """What a run wrote, and how fast."""
+
+    out_dir: Path
+    manifest: Path
+    config: Path
+    truth: Path
+    events: int
+    calls: int
+    start: float
+    end: float
+    elapsed_s: float
+
+    @property
+    def events_per_s(self) -> float:
+        """Events written per wall-clock second."""
+        return self.events / self.elapsed_s if self.elapsed_s > 0 else math.inf
+
+
+def resolve_end(end: str | float | datetime | None) -> float:
+    """``now`` (default), ISO-8601 or epoch seconds -> epoch seconds.
+
+    Raises:
+        UsageError: unparseable value.
+    """
+    if isinstance(end, str) and end.strip().lower() == "latest":
+        raise UsageError("--end: expected 'now', ISO-8601 or epoch seconds, got 'latest'")
+    try:
+        moment = parse_until("now" if end is None else end, None)
+    except UsageError as exc:
+        raise UsageError(str(exc).replace("--until", "--end")) from None
+    return round(moment.timestamp(), 3)
+
+
+def simulate(
+    scenario_name: str,
+    out_dir: str | Path,
+    *,
+    hours: float = 1.0,
+    seed: int = 0,
+    end: str | float | datetime | None = "now",
+    overwrite: bool = False,
+    progress: Callable[[float], None] | None = None,
+    workers: int = 1,
+    batch_size: int = 5_000,
+) -> SimulationResult:
+    """Run ``scenario_name`` for ``hours`` of virtual time ending at ``end``; write ``out_dir``.
+
+    Args:
+        scenario_name: one of ``SCENARIOS``.
+        out_dir: folder for ``manifest.sqlite3``, ``breakers.yaml`` and ``truth.json``.
+        hours: virtual time simulated.
+        seed: the random seed; with the same ``end`` the event stream is identical.
+        end: when the simulated stretch ends (default the current time).
+        overwrite: replace files of an earlier run in ``out_dir``.
+        progress: called now and then with the fraction of virtual time done.
+        workers: processes sharing the hosts, all writing the one manifest. Every host's
+            events are the same for any number; with one worker the row ids are too.
+        batch_size: events per write transaction.
+
+    Raises:
+        UsageError: unknown scenario, ``hours`` or ``workers`` not positive, bad ``end``, or
+            ``out_dir`` holds an earlier run and ``overwrite`` is false.
+        TelemetryError: the manifest could not be written, or a worker failed.
+    """
+    spec = scenario(scenario_name)
+    if not hours > 0:
+        raise UsageError(f"--hours must be positive, got {hours}")
+    if workers < 1:
+        raise UsageError(f"--workers must be at least 1, got {workers}")
+    stop = resolve_end(end)
+    start = stop - hours * 3600.0
+    out = Path(out_dir)
+    manifest, config_path, truth_path = _prepare_out_dir(out, overwrite)
+    config_path.write_text(_config_yaml(spec), encoding="utf-8")
+    config = load_config(config_path, env={})
+    run_id = f"sim-{spec.name}-{seed}"
+    ManifestWriter(manifest, run_id=run_id, flush_interval_s=None).close()  # schema, once
+
+    groups = _partition(spec.hosts, workers)
+    jobs = [
+        _Job(spec.name, tuple(p.host for p in group), seed, start, stop, manifest, config_path,
+             run_id, batch_size)
+        for group in groups
+    ]  # fmt: skip
+    started = time.perf_counter()
+    if len(jobs) == 1:
+        events, calls = _run_job(jobs[0], progress)
+    else:
+        events, calls = _run_parallel(jobs, progress)
+    elapsed = time.perf_counter() - started
+
+    hosts = _build_hosts(spec.hosts, config, seed, start, stop, VirtualClock(start))
+    truth = _truth(spec, config, hosts, seed, start, stop, run_id)
+    truth_path.write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
+    return SimulationResult(
+        out, manifest, config_path, truth_path, events, calls, start, stop, elapsed
+    )
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What one worker simulates (picklable: it crosses to a spawned process)."""
+
+    scenario: str
+    hosts: tuple[str, ...]
+    seed: int
+    start: float
+    stop: float
+    manifest: Path
+    config_path: Path
+    run_id: str
+    batch_size: int
+
+
+def _partition(hosts: tuple[HostProcess, ...], workers: int) -> list[list[HostProcess]]:
+    """Spread hosts over at most ``workers`` groups with about equal request rates."""
+    groups: list[list[HostProcess]] = [[] for _ in range(min(workers, len(hosts)))]
+    load = [0.0] * len(groups)
+    for process in sorted(hosts, key=lambda p: (-p.rate, p.host)):
+        index = load.index(min(load))
+        groups[index].append(process)
+        load[index] += process.rate
+    return [g for g in groups if g]
+
+
+def _build_hosts(
+    processes: tuple[HostProcess, ...] | list[HostProcess],
+    config: BreakerConfig,
+    seed: int,
+    start: float,
+    stop: float,
+    clock: VirtualClock,
+) -> list[SimHost]:
+    """Each host with its incident plan and its own random stream (seeded by host name)."""
+    hosts = []
+    for process in processes:
+        reset = config.effective(process.host).reset_timeout_s
+        phases = plan_incidents(
+            process, random.Random(f"{seed}:{process.host}:plan"), start, stop, reset
+        )
+        call_rng = random.Random(f"{seed}:{process.host}:calls")
+        hosts.append(SimHost(process, phases, call_rng, clock, stop))
+    return hosts
+
+
+def _run_job(job: _Job, progress: Callable[[float], None] | None) -> tuple[int, int]:
+    """Simulate one group of hosts through a real registry; returns (events, calls)."""
+    spec = scenario(job.scenario)
+    config = load_config(job.config_path, env={})
+    clock = VirtualClock(job.start)
+    processes = [p for p in spec.hosts if p.host in job.hosts]
+    hosts = _build_hosts(processes, config, job.seed, job.start, job.stop, clock)
+    writer = ManifestWriter(
+        job.manifest, run_id=job.run_id, batch_size=job.batch_size, flush_interval_s=None
+    )
+    try:
+        registry = BreakerRegistry(config, writer, InMemoryCooldownStore(), clock=clock)
+        with pybreaker_clock(clock):
+            calls = _run(hosts, registry, clock, job.start, job.stop, progress)
+    finally:
+        writer.close()
+    return writer.written, calls
+
+
+def _worker(job: _Job, slot: Any, results: Any) -> None:
+    """Entry point of a worker process: run the job, report progress and the outcome."""
+
+    def report(fraction: float) -> None:
+        slot.value = fraction
+
+    try:
+        results.put(("ok", _run_job(job, report)))
+    except BaseException as exc:  # reported to the parent, which raises
+        results.put(("error", f"{type(exc).__name__}: {exc}"))
+
+
+def _run_parallel(jobs: list[_Job], progress: Callable[[float], None] | None) -> tuple[int, int]:
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    slots = [context.Value("d", 0.0, lock=False) for _ in jobs]
+    procs = [
+        context.Process(target=_worker, args=(job, slot, results), daemon=True)
+        for job, slot in zip(jobs, slots, strict=True)
+    ]
+    for proc in procs:
+        proc.start()
+    outcomes = []
+    try:
+        while len(outcomes) < len(procs):
+            try:
+                outcomes.append(results.get(timeout=0.2))
+            except queue.Empty:
+                if not any(proc.is_alive() for proc in procs) and results.empty():
+                    break
+            if progress is not None:
+                progress(min(slot.value for slot in slots))
+    finally:
+        for proc in procs:
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.terminate()
+    errors = [detail for status, detail in outcomes if status == "error"]
+    if errors or len(outcomes) < len(procs):
+        raise TelemetryError(
+            "simulation worker failed: " + ("; ".join(errors) or "exited without a result")
+        )
+    if progress is not None:
+        progress(1.0)
+    return sum(d[0] for _, d in outcomes), sum(d[1] for _, d in outcomes)
+
+
+def _prepare_out_dir(out: Path, overwrite: bool) -> tuple[Path, Path, Path]:
+    manifest, config_path, truth_path = out / MANIFEST_NAME, out / CONFIG_NAME, out / TRUTH_NAME
+    leftovers = [p for p in (manifest, config_path, truth_path) if p.exists()]
+    if leftovers and not overwrite:
+        raise UsageError(
+            f"{out} already holds a run ({', '.join(p.name for p in leftovers)}); "
+            "pass --force to replace it or choose another --out"
+        )
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{manifest}{suffix}").unlink(missing_ok=True)
+    except OSError as exc:
+        raise UsageError(f"{out}: cannot prepare output folder: {exc}") from None
+    return manifest, config_path, truth_path
+
+
+def _run(
+    hosts: list[SimHost],
+    registry: BreakerRegistry,
+    clock: VirtualClock,
+    start: float,
+    stop: float,
+    progress: Callable[[float], None] | None,
+) -> int:
+    """The event loop: the host with the earliest pending arrival calls next."""
+    heap: list[tuple[float, int]] = []
+    for index, host in enumerate(hosts):
+        heap.append((start + host.rng.expovariate(1.0) * host.mean_gap, index))
+    heapq.heapify(heap)
+    call = registry.call
+    expected = (BreakerOpenError, SimulatedHTTPError, SimulatedTimeout, SimulatedConnectionError)
+    calls = 0
+    report_every = 20_000
+    span = stop - start
+    while heap:
+        t, index = heap[0]
+        if t >= stop:
+            heapq.heappop(heap)
+            continue
+        host = hosts[index]
+        clock.now = t
+        try:  # noqa: SIM105 - the hot loop: cheaper than contextlib.suppress
+            call(host.host, host.request)
+        except expected:
+            pass
+        done = clock.now
+        following = t + host.rng.expovariate(1.0) * host.mean_gap
+        heapq.heapreplace(heap, (following if following > done else done, index))
+        calls += 1
+        if progress is not None and calls % report_every == 0:
+            progress(min(1.0, (t - start) / span))
+    if progress is not None:
+        progress(1.0)
+    return calls
+
+
+def _config_yaml(spec: Scenario) -> str:
+    data: dict[str, Any] = {"defaults": dict(spec.defaults), "hosts": {}}
+    for process in spec.hosts:
+        if process.config:
+            data["hosts"][process.host] = dict(process.config)
+    head = f"# breakers.yaml used by `breaker-advisor simulate --scenario {spec.name}`\n"
+    return head + yaml.safe_dump(data, sort_keys=False)
+
+
+def _truth(
+    spec: Scenario,
+    config: BreakerConfig,
+    hosts: list[SimHost],
+    seed: int,
+    start: float,
+    stop: float,
+    run_id: str,
+) -> dict[str, Any]:
+    def intervals(kind: str, host: SimHost) -> list[list[float]]:
+        return [[round(p.start, 3), round(p.end, 3)] for p in host.phases if p.kind == kind]
+
+    out: dict[str, Any] = {}
+    for host in hosts:
+        process = host.process
+        throttles = intervals(THROTTLED, host)
+        out[process.host] = {
+            "behaviour": process.behaviour,
+            "request_rate_per_s": process.rate,
+            "failure_probability_up": process.p_fail,
+            "outages": intervals(DOWN, host),
+            "recoveries": intervals(RECOVERING, host),
+            "noise_bursts": intervals(BURST, host),
+            "rate_limit": (
+                {
+                    "status": 429,
+                    "windows": throttles,
+                    "retry_after": "seconds until the window ends",
+                }
+                if any(i.kind == "throttle" for i in process.incidents)
+                else None
+            ),
+            "process": {
+                "latency_ms": process.latency_ms,
+                "timeout_s": process.timeout_s,
+                "failure_mix": {"timeout": 0.1, "connection_error": 0.2, "http_5xx": 0.7},
+                "incidents": [asdict(i) for i in process.incidents],
+            },
+            "config": config.effective(process.host).to_dict(),
+            "mistuned": process.mistuned or None,
+        }
+    return {
+        "scenario": spec.name,
+        "description": spec.description,
+        "seed": seed,
+        "run_id": run_id,
+        "start": start,
+        "end": stop,
+        "start_iso": iso_z(datetime.fromtimestamp(start, UTC)),
+        "end_iso": iso_z(datetime.fromtimestamp(stop, UTC)),
+        "hosts": out,
+    }

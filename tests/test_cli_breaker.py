@@ -1,0 +1,180 @@
+"""``breaker-advisor breaker show|open|close`` through Typer's CliRunner."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import time
+
+import pytest
+from typer.testing import CliRunner
+
+from advisor.cli import app
+from advisor.telemetry import SQLiteCooldownStore
+from advisor.telemetry.cooldown import ENV_STORE
+from tests import manifests as m
+from tests.manifests import T0
+
+YAML = """\
+defaults:
+  fail_max: 5
+  reset_timeout_s: 60
+hosts:
+  api.example.org:
+    fail_max: 3
+"""
+
+
+@pytest.fixture
+def env(tmp_path):
+    config = tmp_path / "breakers.yaml"
+    config.write_text(YAML)
+    manifest = m.breaker_events(
+        tmp_path / "manifest.sqlite3",
+        [
+            m.call(T0, "api.example.org", "success"),
+            m.change(T0 + 5, "other.example.org", "CLOSED", "OPEN"),
+        ],
+        wal=True,
+    )
+    return {
+        "config": config,
+        "manifest": manifest,
+        "store_url": f"sqlite://{tmp_path}/run/cooldowns.db",
+        "store_path": tmp_path / "run" / "cooldowns.db",
+    }
+
+
+def invoke(*args, **kwargs):
+    result = CliRunner().invoke(app, ["breaker", *map(str, args)], **kwargs)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def manual_events(manifest):
+    with sqlite3.connect(manifest) as con:
+        rows = con.execute(
+            "SELECT ts, host, event_type, details FROM breaker_events "
+            "WHERE details LIKE '%manual%' ORDER BY id"
+        ).fetchall()
+    return [(ts, host, kind, json.loads(d)) for ts, host, kind, d in rows]
+
+
+def show_json(env):
+    code, out, err = invoke(
+        "show", "--manifest", env["manifest"], "--cooldown-store", env["store_url"],
+        "--config", env["config"], "--format", "json",
+    )  # fmt: skip
+    assert code == 0, err
+    return {row["host"]: row for row in json.loads(out)}
+
+
+def test_open_show_close(env):
+    before = time.time()
+    code, out, err = invoke(
+        "open", "API.example.org", "--seconds", "300", "--reason", "maintenance window",
+        "--manifest", env["manifest"], "--cooldown-store", env["store_url"],
+    )  # fmt: skip
+    after = time.time()
+    assert code == 0, err
+    assert out.startswith("api.example.org: open until ") and "(300 s): maintenance window" in out
+    assert f"recorded closed -> open (manual) in {env['manifest']}" in err
+    cooldown = SQLiteCooldownStore(env["store_path"]).get("api.example.org")
+    assert before + 300 <= cooldown.until <= after + 300
+    assert cooldown.reason == "maintenance window"
+    ((ts, host, kind, details),) = manual_events(env["manifest"])
+    assert (host, kind) == ("api.example.org", "state_change")
+    assert details == {
+        "old_state": "closed",
+        "new_state": "open",
+        "reset_timeout_s": 300.0,
+        "manual": True,
+        "reason": "maintenance window",
+        "run_id": "operator",
+    }
+    assert ts == cooldown.until - 300
+
+    rows = show_json(env)
+    assert set(rows) == {"api.example.org", "other.example.org"}
+    opened = rows["api.example.org"]
+    assert (opened["state"], opened["manual"]) == ("open", True)
+    assert opened["cooldown_reason"] == "maintenance window"
+    assert opened["cooldown_until"].endswith("Z")
+    assert opened["config"]["fail_max"] == 3 and opened["origin"]["fail_max"] == "yaml"
+    assert rows["other.example.org"]["state"] == "open"
+    assert rows["other.example.org"]["since"] == "2027-01-15T08:00:05Z"
+    assert rows["other.example.org"]["cooldown_until"] is None
+
+    code, out, err = invoke(
+        "close", "api.example.org", "--manifest", env["manifest"],
+        "--cooldown-store", env["store_url"],
+    )  # fmt: skip
+    assert code == 0, err
+    assert out.startswith("api.example.org: closed (cooldown until ")
+    assert SQLiteCooldownStore(env["store_path"]).get("api.example.org") is None
+    events = manual_events(env["manifest"])
+    assert [(d["old_state"], d["new_state"], d["reason"]) for *_, d in events] == [
+        ("closed", "open", "maintenance window"),
+        ("open", "closed", "manual close"),
+    ]
+    rows = show_json(env)
+    assert rows["api.example.org"]["state"] == "closed"
+    assert rows["api.example.org"]["cooldown_until"] is None
+
+    code, out, _ = invoke("close", "api.example.org", "--cooldown-store", env["store_url"])
+    assert (code, out) == (0, "api.example.org: closed (there was no active cooldown)\n")
+
+
+def test_show_table_and_filter(env):
+    invoke(
+        "open", "api.example.org", "--seconds", "60", "--reason", "deploy",
+        "--manifest", env["manifest"], "--cooldown-store", env["store_url"],
+    )  # fmt: skip
+    code, out, err = invoke(
+        "show", "--host", "api.example.org", "--manifest", env["manifest"],
+        "--config", env["config"], "--cooldown-store", env["store_url"],
+    )  # fmt: skip
+    assert code == 0, err
+    assert "api.example.org" in out and "open (manual)" in out and "(deploy)" in out
+    assert "other.example.org" not in out
+    for knob in ("fail_max", "reset_timeout_s", "retry_after_cap_s"):
+        assert knob in out
+
+
+def test_show_never_writes_the_manifest(env):
+    digest = hashlib.sha256(env["manifest"].read_bytes()).hexdigest()
+    assert invoke("show", "--manifest", env["manifest"], "--config", env["config"])[0] == 0
+    assert hashlib.sha256(env["manifest"].read_bytes()).hexdigest() == digest
+
+
+def test_the_store_can_come_from_the_environment(env):
+    code, _, err = invoke(
+        "open", "api.example.org", "--seconds", "5", "--reason", "x",
+        env={ENV_STORE: env["store_url"]},
+    )  # fmt: skip
+    assert code == 0, err
+    assert "not recorded in telemetry (no --manifest given)" in err
+    assert SQLiteCooldownStore(env["store_path"]).get("api.example.org").reason == "x"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["open", "h.example.org", "--seconds", "5", "--reason", "x"], "no cooldown store"),
+        (["show", "--manifest", "/nonexistent/manifest.sqlite3"], "manifest not found"),
+        (["show", "--config", "/nonexistent/breakers.yaml"], "breaker config file not found"),
+        (["open", "h", "--seconds", "0", "--reason", "x"], "--seconds"),
+        (["show", "--cooldown-store", "redis://x"], "not supported"),
+    ],
+)
+def test_usage_errors_exit_2_with_a_message(args, message):
+    code, _, err = invoke(*args, env={ENV_STORE: ""})
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_every_command_has_help():
+    for command in ("show", "open", "close"):
+        code, out, _ = invoke(command, "--help")
+        assert code == 0 and "Usage" in out
