@@ -12,6 +12,7 @@ import sys
 import textwrap
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -253,3 +254,27 @@ def test_several_processes_on_one_file_lose_nothing(tmp_path):
     assert {name: sorted(seqs) for name, seqs in by_run.items()} == {
         f"p{n}": list(range(2000)) for n in range(4)
     }
+
+
+def test_a_forked_child_writes_only_its_own_events(tmp_path):
+    path = tmp_path / "m.sqlite3"
+    writer = ManifestWriter(path, run_id="r", batch_size=100, flush_interval_s=None)
+    writer.record("h", "success", ts=T0, who="parent, before the fork")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads (3.12+)
+        pid = os.fork()
+    if pid == 0:  # the child: the parent's buffered event is not its to write
+        try:
+            writer.record("h", "success", ts=T0 + 1, who="child")
+            writer.close()
+        finally:
+            os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    assert status == 0
+    writer.record("h", "success", ts=T0 + 2, who="parent, after the fork")
+    writer.close()
+    assert sorted(json.loads(r[4])["who"] for r in rows(path)) == [
+        "child",
+        "parent, after the fork",
+        "parent, before the fork",
+    ]

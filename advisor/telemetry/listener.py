@@ -11,8 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -162,15 +161,6 @@ class TelemetryListener(pybreaker.CircuitBreakerListener):
         call = self._call()
         return call.status, call.retry_after
 
-    @contextmanager
-    def manual(self, reason: str, reset_timeout_s: float | None = None) -> Iterator[None]:
-        """Mark state changes made inside the block as an operator's (``manual: true``)."""
-        self._local.manual = (reason, reset_timeout_s)
-        try:
-            yield
-        finally:
-            self._local.manual = None
-
     # --- pybreaker callbacks -------------------------------------------------------------------
 
     def before_call(
@@ -192,7 +182,12 @@ class TelemetryListener(pybreaker.CircuitBreakerListener):
             role = f',"role":{encode_json(key[1])}' if key[1] else ""
             prefix = self._success_prefix[key] = f'{{"state":"{state}"{role},"elapsed_ms":'
         elapsed = round((now - call.t0) * 1000.0, 3) if call.t0 is not None else 0.0
-        self._emit(now, "success", f"{prefix}{elapsed!r}{self._tail}")
+        try:
+            self._writer.record_encoded(
+                now, self.host, "success", f"{prefix}{elapsed!r}{self._tail}"
+            )
+        except AdvisorError as exc:
+            log.warning("breaker telemetry for %s not written: %s", self.host, exc)
 
     def failure(self, cb: pybreaker.CircuitBreaker, exc: BaseException) -> None:
         now = self._clock()
@@ -217,7 +212,6 @@ class TelemetryListener(pybreaker.CircuitBreakerListener):
         new_state: pybreaker.CircuitBreakerState,
     ) -> None:
         now = self._clock()
-        manual = getattr(self._local, "manual", None)
         details: dict[str, Any] = {
             "old_state": state_name(old_state),
             "new_state": state_name(new_state),
@@ -225,11 +219,6 @@ class TelemetryListener(pybreaker.CircuitBreakerListener):
         }
         if self.role:
             details["role"] = self.role
-        if manual is not None:
-            reason, seconds = manual
-            details.update(manual=True, reason=reason)
-            if seconds is not None:
-                details["reset_timeout_s"] = seconds
         details["run_id"] = self._writer.run_id
         self._emit(now, "state_change", encode_json(details))
 

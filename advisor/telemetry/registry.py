@@ -81,7 +81,9 @@ class BreakerRegistry:
         """
         if self.config.disabled:
             return func(*args, **kwargs)
-        entry = self._entries.get((host, role)) or self._entry(host, role)
+        entry = self._entries.get((host, role))
+        if entry is None:
+            entry = self._entry(host, role)
         now = self.clock()
         cooldown = self.cooldowns.get(entry.host)
         if cooldown is not None and cooldown.until > now:
