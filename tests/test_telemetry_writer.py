@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from advisor.errors import ManifestSchemaError, UsageError
+from advisor.errors import ManifestSchemaError, TelemetryError, UsageError
 from advisor.telemetry import ManifestWriter
 from tests import manifests as m
 from tests.manifests import T0
@@ -278,3 +278,22 @@ def test_a_forked_child_writes_only_its_own_events(tmp_path):
         "parent, after the fork",
         "parent, before the fork",
     ]
+
+
+def test_a_locked_file_defers_batches_then_waits_then_gives_up_keeping_events(tmp_path):
+    path = tmp_path / "m.sqlite3"
+    writer = ManifestWriter(path, batch_size=10, flush_interval_s=None, busy_timeout_s=0.2)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    started = time.monotonic()
+    for i in range(79):
+        writer.record("h", "success", ts=T0 + i, seq=i)
+    assert time.monotonic() - started < 0.2  # due batches were deferred, not waited for
+    assert writer.pending == 79
+    with pytest.raises(TelemetryError, match="still locked"):
+        writer.record("h", "success", ts=T0 + 79, seq=79)  # 8 batches: now it waits
+    assert writer.pending == 80
+    other.execute("ROLLBACK")
+    other.close()
+    writer.close()
+    assert [json.loads(r[4])["seq"] for r in rows(path)] == list(range(80))

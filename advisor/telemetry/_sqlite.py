@@ -64,4 +64,4 @@ def retry_busy(action: Callable[[], object], path: Path, budget_s: float) -> Non
                     f"{path}: still locked by other processes after {budget_s:g} s: {exc}"
                 ) from None
         time.sleep(delay * (0.5 + random.random()))
-        delay = min(delay * 2, 0.25)
+        delay = min(delay * 2, 0.05)

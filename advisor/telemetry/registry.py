@@ -4,6 +4,10 @@
 listener attached; it records what pybreaker never tells listeners about: refused calls
 (``rejected``, reason ``breaker_open`` or ``cooldown``). A server's Retry-After on a
 failure sets a cooldown for the host, capped at ``retry_after_cap_s``.
+
+pybreaker knows ``fail_max``, ``reset_timeout`` and ``success_threshold``; it has no
+notion of ``trial_calls`` (it runs one call at a time per breaker, under its lock), so
+that knob is carried in the settings but not enforced here.
 """
 
 from __future__ import annotations

@@ -44,6 +44,7 @@ INDEX = f"CREATE INDEX IF NOT EXISTS {TABLE}_ts_host ON {TABLE} (ts, host)"
 INSERT = f"INSERT INTO {TABLE} (ts, host, event_type, details) VALUES (?, ?, ?, ?)"
 
 Row = tuple[float, str, str, str]
+_MAX_DEFERRED_BATCHES = 8  # a due batch waits for a locked file only past this many batches
 
 encode_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 """Compact JSON text of a value (the encoding every ``details`` column uses)."""
@@ -130,9 +131,10 @@ class ManifestWriter:
                 raise TelemetryError(f"{self.path}: telemetry writer is closed")
             buffer = self._buffer
             buffer.append((ts, host, event_type, details_json))
-            due = len(buffer) >= self.batch_size
-        if due:
-            self.flush()
+            size = len(buffer)
+        if size >= self.batch_size:
+            # never wait for another process's write lock while a few batches fit in memory
+            self._flush(block=size >= self.batch_size * _MAX_DEFERRED_BATCHES)
         elif self._flusher is None and self.flush_interval_s is not None:
             self._start_flusher()
 
@@ -149,19 +151,33 @@ class ManifestWriter:
         Raises:
             TelemetryError: the write failed; the events stay buffered for the next try.
         """
-        with self._io_lock:
+        return self._flush(block=True)
+
+    def _flush(self, block: bool) -> int:
+        """Write the buffer; when not ``block``, give up at once if the file is locked."""
+        if not self._io_lock.acquire(blocking=block):
+            return 0
+        try:
             with self._lock:
                 batch, self._buffer = self._buffer, []
             if not batch:
                 return 0
             try:
-                self._write(batch)
+                done = self._write(batch, block)
             except BaseException:
-                with self._lock:
-                    self._buffer[:0] = batch
+                self._requeue(batch)
                 raise
+            if not done:
+                self._requeue(batch)
+                return 0
             self.written += len(batch)
             return len(batch)
+        finally:
+            self._io_lock.release()
+
+    def _requeue(self, batch: list[Row]) -> None:
+        with self._lock:
+            self._buffer[:0] = batch
 
     def close(self) -> None:
         """Write what is buffered, stop the flush thread and close the file (idempotent).
@@ -209,7 +225,7 @@ class ManifestWriter:
         return self._con
 
     def _open(self) -> sqlite3.Connection:
-        con = connect(self.path, self.busy_timeout_s, "manifest")
+        con = connect(self.path, 0.0, "manifest")  # waiting for the lock: retry_busy
         try:
             retry_busy(lambda: _prepare(con, self.path), self.path, self.busy_timeout_s)
         except BaseException:
@@ -217,13 +233,23 @@ class ManifestWriter:
             raise
         return con
 
-    def _write(self, batch: list[Row]) -> None:
+    def _write(self, batch: list[Row], block: bool = True) -> bool:
+        """Insert ``batch`` in one transaction; False when not ``block`` and the file is locked."""
         con = self._connection()
-        retry_busy(
-            lambda: in_transaction(con, lambda: con.executemany(INSERT, batch)),
-            self.path,
-            self.busy_timeout_s,
-        )
+
+        def attempt() -> None:
+            in_transaction(con, lambda: con.executemany(INSERT, batch))
+
+        if block:
+            retry_busy(attempt, self.path, self.busy_timeout_s)
+            return True
+        try:
+            attempt()
+        except sqlite3.Error as exc:
+            if is_busy(exc):
+                return False
+            raise TelemetryError(f"{self.path}: {exc}") from None
+        return True
 
     def _start_flusher(self) -> None:
         with self._lock:
