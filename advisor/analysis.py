@@ -17,9 +17,13 @@ from typing import Any
 import duckdb
 
 from advisor import queries
+from advisor.config import BreakerConfig, load_config
+from advisor.current import current_settings
 from advisor.database import connect
 from advisor.events import load_events
 from advisor.metrics import compute_relations, host_metrics
+from advisor.rules import collect_evidence, load_rule_settings, recommend
+from advisor.rules.fleet_incident import Incident
 from advisor.sources import Source, open_sources
 from advisor.window import Window, iso_z, make_window, parse_until
 
@@ -34,13 +38,22 @@ class HostResult:
     metrics: dict[str, Any]
     current: dict[str, Any] = field(default_factory=dict)
     recommendations: list[dict[str, Any]] = field(default_factory=list)
+    current_origin: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def changes(self) -> list[dict[str, Any]]:
+        """Recommendations that change a value (not notes)."""
+        return [r for r in self.recommendations if r["suggested"] != r["current"]]
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "host": self.host,
             "metrics": self.metrics,
             "current": self.current,
+            "current_origin": self.current_origin,
             "recommendations": self.recommendations,
+            "warnings": self.warnings,
         }
 
 
@@ -54,6 +67,9 @@ class Analysis:
     warnings: list[str]
     generated_at: datetime
     con: duckdb.DuckDBPyConnection
+    config: BreakerConfig
+    settings: dict[str, Any]
+    incidents: list[Incident] = field(default_factory=list)
 
     @property
     def unreadable_sources(self) -> list[Source]:
@@ -64,7 +80,7 @@ class Analysis:
         return sorted(
             self.hosts,
             key=lambda h: (
-                -len(h.recommendations),
+                -len(h.changes),
                 -h.metrics["open_time_s"],
                 -h.metrics["opens"],
                 -h.metrics["failure_rate"],
@@ -80,6 +96,7 @@ class Analysis:
             "window": self.window.to_dict(),
             "sources": [_source_dict(s) for s in self.sources],
             "hosts": [h.to_dict() for h in self.hosts],
+            "incidents": [i.to_dict() for i in self.incidents],
             "warnings": self.warnings,
         }
 
@@ -107,21 +124,32 @@ def analyze(
     window_s: float = 3600,
     until: str | float | datetime | None = "now",
     hosts: Sequence[str] | None = None,
+    config: str | Path | BreakerConfig | None = None,
+    rules: str | Path | None = None,
+    lost_weight: float | None = None,
 ) -> Analysis:
-    """Read the manifests in ``sources`` and compute per-host metrics over the window.
+    """Read the manifests in ``sources``, compute per-host metrics over the window and
+    recommend settings.
 
     Args:
         sources: files, directories or globs of manifest SQLite files.
         window_s: window length in seconds.
         until: window end: ``now``, ``latest``, ISO-8601 or epoch seconds.
         hosts: only these hosts (case-insensitive); all when None.
+        config: the current ``breakers.yaml`` (path) or a loaded ``BreakerConfig``; when
+            None, ``$DOCSTOKG_BREAKERS_YAML`` and the other environment overlays.
+        rules: YAML file overriding rule thresholds (``advisor/rules/defaults.yaml``).
+        lost_weight: weight of a refused healthy call against a wasted one (default 0.5).
 
     Raises:
         NoSourcesError: nothing matched ``sources``.
         UsageError: bad ``window_s`` or ``until``.
+        ConfigError: malformed configuration or rules file.
     """
     if isinstance(sources, str | Path):
         sources = [sources]
+    breaker_config = config if isinstance(config, BreakerConfig) else load_config(config)
+    settings = load_rule_settings(rules, lost_weight=lost_weight)
     con = connect()
     found = open_sources(con, sources)
     load_events(con, found)
@@ -129,14 +157,32 @@ def analyze(
     window = make_window(window_s, parse_until(until, latest))
     compute_relations(con, window)
     metrics = host_metrics(con, window, hosts)
-    inferred = dict(con.execute(queries.load("inferred_current"), {"end": window.end}).fetchall())
+    evidence = collect_evidence(con, window, metrics, settings)
+    currents, origins = {}, {}
+    for host in metrics:
+        currents[host], origins[host] = current_settings(breaker_config, host, evidence[host])
+    advice, incidents = recommend(evidence, currents, settings, disabled=breaker_config.disabled)
     results = []
     for host, values in metrics.items():
-        current: dict[str, Any] = {}
-        if inferred.get(host) is not None:
-            current["reset_timeout_s"] = inferred[host]
-        results.append(HostResult(host=host, metrics=values, current=current))
+        result = HostResult(
+            host=host,
+            metrics=values,
+            current=currents[host],
+            current_origin=origins[host],
+            recommendations=advice[host],
+        )
+        if evidence[host].early_probes:
+            result.warnings.append(
+                f"{evidence[host].early_probes} half-open probes were sent before the "
+                "server's Retry-After deadline"
+            )
+        results.append(result)
     warnings = [f"{s.path}: not analysed: {s.error}" for s in found if not s.readable]
+    if breaker_config.disabled:
+        warnings.append(
+            "breakers are disabled (DOCSTOKG_BREAKER_DISABLED): no breaker changes suggested"
+        )
+    warnings.extend(incident.describe() for incident in incidents)
     return Analysis(
         window=window,
         sources=found,
@@ -144,4 +190,7 @@ def analyze(
         warnings=warnings,
         generated_at=datetime.now(UTC),
         con=con,
+        config=breaker_config,
+        settings=settings,
+        incidents=incidents,
     )

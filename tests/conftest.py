@@ -8,6 +8,16 @@ from typer.testing import CliRunner
 from advisor.cli import advise_app
 
 
+@pytest.fixture(autouse=True)
+def _no_breaker_environment(monkeypatch):
+    """Tests see no DOCSTOKG_* settings from the developer's shell."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("DOCSTOKG_"):
+            monkeypatch.delenv(name)
+
+
 @pytest.fixture
 def run_advise():
     """Run ``breaker-advise`` in-process; returns (exit_code, stdout, stderr)."""

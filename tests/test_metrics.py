@@ -97,7 +97,8 @@ def test_hand_worked_timeline(tmp_path, advise_json):
         "end": "2027-01-15T09:00:00Z",
         "seconds": 3600,
     }
-    assert report["hosts"][0]["current"] == {"reset_timeout_s": 60}
+    assert report["hosts"][0]["current"]["reset_timeout_s"] == 60
+    assert report["hosts"][0]["current_origin"]["reset_timeout_s"] == "inferred"
 
 
 def test_host_without_transitions_has_null_percentiles(tmp_path, advise_json):

@@ -1,0 +1,189 @@
+"""What the rules look at, per host: episodes with their probes, failure streaks,
+request rate, Retry-After values, re-opens after closing. Built from the analysis's
+DuckDB relations (``events``, ``episodes``, ``half_open_trials``) for the window."""
+
+from __future__ import annotations
+
+import bisect
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+from advisor import queries
+from advisor.window import Window
+
+
+@dataclass
+class Episode:
+    """One outage episode: open -> (half_open -> open)* -> closed."""
+
+    started_at: datetime
+    duration_s: float
+    censored: bool
+    probes: list[tuple[float, str]] = field(default_factory=list)  # (s after start, outcome)
+    manual: bool = False
+    fleet: bool = False
+
+    @property
+    def failed_probes(self) -> int:
+        return sum(1 for _, outcome in self.probes if outcome == "failure")
+
+    @property
+    def is_noise(self) -> bool:
+        """The very first half-open trial succeeded: the host was fine (a false open)."""
+        return (not self.censored) and bool(self.probes) and self.probes[0][1] == "success"
+
+    def recovery_bounds(self) -> tuple[float, float]:
+        """When the host came back, in seconds after the open: after the last failed
+        probe and no later than the first successful one (the episode end otherwise)."""
+        last_failed = max((t for t, o in self.probes if o == "failure"), default=0.0)
+        if self.censored:
+            return self.duration_s, self.duration_s
+        first_ok = min(
+            (t for t, o in self.probes if o == "success" and t >= last_failed),
+            default=self.duration_s,
+        )
+        return last_failed, max(first_ok, last_failed)
+
+
+@dataclass
+class Streak:
+    """Consecutive failures while closed and what ended them (success, open, or None)."""
+
+    length: int
+    ended_by: str | None
+    ended_at: datetime | None
+
+
+@dataclass
+class HostEvidence:
+    """Everything the rules know about one host in the window."""
+
+    host: str
+    window_s: float
+    metrics: dict[str, Any]
+    requests: int = 0
+    failures: int = 0
+    failures_429: int = 0
+    retry_after_values: list[float] = field(default_factory=list)
+    streaks: list[Streak] = field(default_factory=list)
+    episodes: list[Episode] = field(default_factory=list)
+    opens_at: list[datetime] = field(default_factory=list)  # closed -> open in the window
+    closes: int = 0
+    flaps: int = 0
+    early_probes: int = 0
+    recorded_reset_timeout_s: float | None = None
+
+    @property
+    def rate(self) -> float:
+        """Requests per second that arrived for the host (reached it or refused)."""
+        return self.requests / self.window_s if self.window_s > 0 else 0.0
+
+    def tuning_episodes(self) -> list[Episode]:
+        """Episodes usable as evidence: not manual, not part of a fleet incident."""
+        return [e for e in self.episodes if not e.manual and not e.fleet]
+
+    def inferred_fail_max(self) -> int | None:
+        """The streak length that opened the breaker, when the telemetry agrees on one."""
+        lengths = Counter(s.length for s in self.streaks if s.ended_by == "open")
+        if not lengths:
+            return None
+        value, count = lengths.most_common(1)[0]
+        return value if count >= 2 and count * 2 > sum(lengths.values()) else None
+
+
+def _params(window: Window, hosts: Sequence[str] | None) -> dict[str, Any]:
+    return {"start": window.start, "end": window.end, "hosts": list(hosts or [])}
+
+
+def collect_evidence(
+    con: duckdb.DuckDBPyConnection,
+    window: Window,
+    metrics: dict[str, dict[str, Any]],
+    settings: dict[str, Any],
+) -> dict[str, HostEvidence]:
+    """``{host: HostEvidence}`` for the hosts in ``metrics`` (the relations of
+    ``advisor.metrics.compute_relations`` must exist for this window)."""
+    hosts = sorted(metrics)
+    params = _params(window, hosts)
+    result = {h: HostEvidence(host=h, window_s=window.seconds, metrics=metrics[h]) for h in hosts}
+
+    rates = con.execute(queries.load("host_rates"), params).fetchall()
+    for host, requests, failures, f429, _ok, _bad, ra_values in rates:
+        ev = result[host]
+        ev.requests, ev.failures, ev.failures_429 = requests, failures, f429
+        ev.retry_after_values = sorted(ra_values or [])
+
+    for host, length, _start, _last, ended_by, ended_at in con.execute(
+        queries.load("failure_streaks"), params
+    ).fetchall():
+        result[host].streaks.append(Streak(length, ended_by, ended_at))
+
+    _attach_episodes(con, result)
+    _attach_transitions(con, params, window, result, settings["flapping"]["reopen_within_s"])
+
+    for host, early in con.execute(
+        queries.load("probes_before_retry_after"), {"end": window.end}
+    ).fetchall():
+        if host in result:
+            result[host].early_probes = early
+    return result
+
+
+def _attach_episodes(con: duckdb.DuckDBPyConnection, result: dict[str, HostEvidence]) -> None:
+    trials: dict[tuple[str, str], list[tuple[datetime, str]]] = defaultdict(list)
+    for host, run_key, ts, outcome in con.execute(
+        "SELECT host, coalesce(run_id, ''), ts, outcome::VARCHAR FROM half_open_trials "
+        "WHERE outcome IN ('success', 'failure') ORDER BY host, ts"
+    ).fetchall():
+        trials[(host, run_key)].append((ts, outcome))
+    rows = con.execute(
+        "SELECT host, coalesce(run_id, ''), started_at, ended_at, censored, manual, duration_s "
+        "FROM episodes ORDER BY host, started_at"
+    ).fetchall()
+    for host, run_key, started, ended, censored, manual, duration in rows:
+        if host not in result:
+            continue
+        series = trials.get((host, run_key), [])
+        times = [t for t, _ in series]
+        lo = bisect.bisect_left(times, started)
+        hi = len(times) if ended is None else bisect.bisect_right(times, ended)
+        probes = [((t - started).total_seconds(), o) for t, o in series[lo:hi]]
+        result[host].episodes.append(
+            Episode(started, duration, bool(censored), probes, manual=bool(manual))
+        )
+
+
+def _attach_transitions(
+    con: duckdb.DuckDBPyConnection,
+    params: dict[str, Any],
+    window: Window,
+    result: dict[str, HostEvidence],
+    reopen_within_s: float,
+) -> None:
+    rows = con.execute(queries.load("window_transitions"), params).fetchall()
+    by_run: dict[tuple[str, str], list[tuple]] = defaultdict(list)
+    for host, run_key, ts, old, new, reset, manual in rows:
+        if host not in result:
+            continue
+        by_run[(host, run_key)].append((ts, old, new, reset, manual))
+        if reset is not None:
+            result[host].recorded_reset_timeout_s = reset
+    for (host, _run), seq in by_run.items():
+        ev = result[host]
+        for i, (ts, old, new, _reset, manual) in enumerate(seq):
+            if ts < window.start or manual:
+                continue
+            if old == "closed" and new == "open":
+                ev.opens_at.append(ts)
+            if new == "closed" and old == "half_open":
+                ev.closes += 1
+                reopen = next(
+                    (t for t, o, n, _, _ in seq[i + 1 :] if o == "closed" and n == "open"), None
+                )
+                if reopen is not None and (reopen - ts).total_seconds() <= reopen_within_s:
+                    ev.flaps += 1

@@ -1,0 +1,12 @@
+-- Half-open trials sent before the deadline of the host's latest Retry-After
+-- (ts of the call that carried it + retry_after_s), per host, inside the window.
+WITH deadlines AS (
+    SELECT host, ts, ts + to_microseconds((retry_after_s * 1e6)::BIGINT) AS until
+    FROM events
+    WHERE kind = 'call' AND retry_after_s > 0 AND ts <= $end
+)
+SELECT t.host, count(*) AS early_probes
+FROM half_open_trials AS t
+ASOF JOIN deadlines AS d ON d.host = t.host AND d.ts < t.ts
+WHERE t.ts < d.until
+GROUP BY t.host

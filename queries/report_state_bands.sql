@@ -1,0 +1,51 @@
+-- Stretches of time each host's breaker was not closed (open or half-open), clipped to
+-- the window, for the state timelines. Stays that touch or lie closer than $gap_us to each
+-- other are merged into one band (an outage's open/half-open cycles become one band), so
+-- a host has at most window / $gap_us bands however many transitions it logged.
+WITH transitions AS (
+    SELECT
+        host, ts, new_state,
+        lead(ts) OVER (
+            PARTITION BY coalesce(run_id, ''), host ORDER BY ts, source, src_table, src_rowid
+        ) AS next_ts
+    FROM events
+    WHERE kind = 'transition' AND ts <= $end AND host IN (SELECT unnest($hosts::VARCHAR[]))
+),
+stays AS (
+    SELECT
+        host,
+        new_state AS state,
+        epoch_us(greatest(ts, $start)) AS t0,
+        epoch_us(coalesce(next_ts, $end)) AS t1,
+        next_ts IS NULL AS censored
+    FROM transitions
+    WHERE new_state <> 'closed' AND coalesce(next_ts, $end) >= $start
+),
+marked AS (
+    SELECT
+        *,
+        CASE
+            WHEN t0 - max(t1) OVER (
+                PARTITION BY host ORDER BY t0, t1 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+            ) <= $gap_us THEN 0
+            ELSE 1
+        END AS starts_band
+    FROM stays
+),
+banded AS (
+    SELECT
+        *,
+        sum(starts_band) OVER (PARTITION BY host ORDER BY t0, t1 ROWS UNBOUNDED PRECEDING) AS band
+    FROM marked
+)
+SELECT
+    host,
+    min(t0) / 1000 AS start_ms,
+    max(t1) / 1000 AS end_ms,
+    count(*) FILTER (WHERE state = 'open') AS opens,
+    coalesce(sum(t1 - t0) FILTER (WHERE state = 'open'), 0) / 1e6 AS open_s,
+    count(*) FILTER (WHERE state = 'half_open') AS half_opens,
+    bool_or(censored) AS censored
+FROM banded
+GROUP BY host, band
+ORDER BY host, start_ms

@@ -1,0 +1,7 @@
+-- Transitions of the window (plus the one in force at its start), for the rules engine.
+SELECT host, coalesce(run_id, '') AS run_key, ts, old_state, new_state, reset_timeout_s, manual
+FROM events
+WHERE kind = 'transition' AND ts <= $end
+  AND ($hosts IS NULL OR list_contains($hosts, host))
+  AND ts >= $start - INTERVAL 1 DAY
+ORDER BY host, run_key, ts
