@@ -133,7 +133,8 @@ class SimHost:
         if kind == UP:
             if rng.random() < self.p_fail:
                 self._fail(t, rng, 500)
-            self._done(t + self.latency_s * (0.5 + rng.random()))
+            at = t + self.latency_s * (0.5 + rng.random())
+            clock.now = at if at < self.end else self.end
             return
         if kind in (DOWN, BURST):
             self._fail(t, rng, 503)

@@ -166,7 +166,7 @@ class TelemetryListener(pybreaker.CircuitBreakerListener):
     def before_call(
         self, cb: pybreaker.CircuitBreaker, func: Any, *args: Any, **kwargs: Any
     ) -> None:
-        call = self._call()
+        call = getattr(self._local, "call", None) or self._call()
         call.admitted = True
         call.state = STATE_NAMES.get(cb.current_state) or state_name(cb.current_state)
         call.t0 = self._clock()
@@ -174,7 +174,7 @@ class TelemetryListener(pybreaker.CircuitBreakerListener):
 
     def success(self, cb: pybreaker.CircuitBreaker) -> None:
         now = self._clock()
-        call = self._call()
+        call = getattr(self._local, "call", None) or self._call()
         state = call.state or state_name(cb.current_state)
         key = (state, self.role or call.role)
         prefix = self._success_prefix.get(key)
