@@ -64,12 +64,18 @@ class Analysis:
     window: Window
     sources: list[Source]
     hosts: list[HostResult]
-    warnings: list[str]
+    notes: list[str]  # run-wide warnings that are not about one source
     generated_at: datetime
     con: duckdb.DuckDBPyConnection
     config: BreakerConfig
     settings: dict[str, Any]
     incidents: list[Incident] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list[str]:
+        """Every run-wide warning: unreadable sources first, then the notes."""
+        unreadable = [f"{s.path}: not analysed: {s.error}" for s in self.unreadable_sources]
+        return unreadable + self.notes
 
     @property
     def unreadable_sources(self) -> list[Source]:
@@ -177,17 +183,17 @@ def analyze(
                 "server's Retry-After deadline"
             )
         results.append(result)
-    warnings = [f"{s.path}: not analysed: {s.error}" for s in found if not s.readable]
+    notes = []
     if breaker_config.disabled:
-        warnings.append(
+        notes.append(
             "breakers are disabled (DOCSTOKG_BREAKER_DISABLED): no breaker changes suggested"
         )
-    warnings.extend(incident.describe() for incident in incidents)
+    notes.extend(incident.describe() for incident in incidents)
     return Analysis(
         window=window,
         sources=found,
         hosts=results,
-        warnings=warnings,
+        notes=notes,
         generated_at=datetime.now(UTC),
         con=con,
         config=breaker_config,

@@ -16,7 +16,10 @@ import typer
 from rich.console import Console
 
 from advisor.analysis import analyze
+from advisor.config import BreakerConfig, load_config
 from advisor.errors import AdvisorError
+from advisor.patch import write_config as save_config
+from advisor.patch import yaml_fragment
 from advisor.table import render
 
 app = typer.Typer(
@@ -31,6 +34,7 @@ app = typer.Typer(
 class OutputFormat(StrEnum):
     table = "table"
     json = "json"
+    yaml = "yaml"
 
 
 def fail(exc: AdvisorError) -> typer.Exit:
@@ -45,7 +49,7 @@ SourcesArg = Annotated[
         help="Manifest files, directories (searched recursively for *.sqlite3, *.sqlite, *.db) "
         "or globs.",
         show_default=False,
-        metavar="SOURCES...",
+        metavar="SOURCES",
     ),
 ]
 WindowOpt = Annotated[
@@ -63,6 +67,65 @@ HostOpt = Annotated[
     list[str] | None,
     typer.Option("--host", help="Only this host (repeatable, case-insensitive)."),
 ]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "--breaker-config",
+        help="Current breakers.yaml (default: $DOCSTOKG_BREAKERS_YAML). Unconfigured knobs "
+        "are inferred from telemetry where possible.",
+    ),
+]
+BreakerOpt = Annotated[
+    list[str] | None,
+    typer.Option("--breaker", help="Host override HOST=fail_max:4,reset:90 (repeatable)."),
+]
+BreakerRoleOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--breaker-role", help="Role override HOST:ROLE=success_threshold:2 (repeatable)."
+    ),
+]
+BreakerDefaultsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--breaker-defaults", help="Defaults override fail_max:5,reset:60,retry_after_cap:900."
+    ),
+]
+BreakerResolverOpt = Annotated[
+    list[str] | None,
+    typer.Option("--breaker-resolver", help="Resolver override NAME=fail_max:3 (repeatable)."),
+]
+RulesOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--rules", help="YAML overriding rule thresholds (see advisor/rules/defaults.yaml)."
+    ),
+]
+LostWeightOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--lost-weight",
+        help="Cost of a refused call while the host was up, in wasted calls (default 0.5).",
+    ),
+]
+
+
+def load_breaker_config(
+    config: Path | None,
+    breaker: list[str] | None,
+    breaker_role: list[str] | None,
+    breaker_defaults: str | None,
+    breaker_resolver: list[str] | None,
+) -> BreakerConfig:
+    """The current configuration from the file, environment and the override flags."""
+    return load_config(
+        config,
+        defaults_override=breaker_defaults,
+        host_overrides=breaker or (),
+        role_overrides=breaker_role or (),
+        resolver_overrides=breaker_resolver or (),
+    )
 
 
 def advise(
@@ -70,24 +133,59 @@ def advise(
     window_s: WindowOpt = 3600,
     until: UntilOpt = "now",
     output_format: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="table (terminal) or json (contract).")
+        OutputFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="table (terminal), json (contract) or yaml (breakers.yaml patch).",
+        ),
     ] = OutputFormat.table,
     host: HostOpt = None,
+    config: ConfigOpt = None,
+    breaker: BreakerOpt = None,
+    breaker_role: BreakerRoleOpt = None,
+    breaker_defaults: BreakerDefaultsOpt = None,
+    breaker_resolver: BreakerResolverOpt = None,
+    rules: RulesOpt = None,
+    lost_weight: LostWeightOpt = None,
+    write_config: Annotated[
+        Path | None,
+        typer.Option(
+            "--write-config",
+            help="Write the current breakers.yaml with the suggested changes applied to this "
+            "new file (comments and order kept; never the input).",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No warnings on stderr.")] = False,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="List every source and its warnings.")
     ] = False,
 ) -> None:
-    """Per-host breaker metrics (and advice) over a time window.
+    """Per-host breaker metrics and tuning advice over a time window.
 
     Exit codes: 0 analysed; 1 analysed but a source could not be read; 2 usage error.
     """
     try:
-        analysis = analyze(sources, window_s=window_s, until=until, hosts=host)
+        breaker_config = load_breaker_config(
+            config, breaker, breaker_role, breaker_defaults, breaker_resolver
+        )
+        analysis = analyze(
+            sources,
+            window_s=window_s,
+            until=until,
+            hosts=host,
+            config=breaker_config,
+            rules=rules,
+            lost_weight=lost_weight,
+        )
+        if write_config is not None:
+            written = save_config(analysis.hosts, breaker_config.path, write_config)
     except AdvisorError as exc:
         raise fail(exc) from None
     if output_format is OutputFormat.json:
         sys.stdout.write(analysis.to_json() + "\n")
+    elif output_format is OutputFormat.yaml:
+        sys.stdout.write(yaml_fragment(analysis.hosts))
     else:
         render(analysis, Console(highlight=False, width=None if sys.stdout.isatty() else 200))
     if not quiet:
@@ -109,6 +207,11 @@ def advise(
                     "(--verbose shows all)",
                     err=True,
                 )
+    if not quiet:
+        for note in analysis.notes:
+            typer.echo(f"Warning: {note}", err=True)
+        if write_config is not None:
+            typer.echo(f"wrote {written}", err=True)
     if analysis.unreadable_sources:
         raise typer.Exit(1)
 
@@ -134,3 +237,7 @@ def main() -> None:
 def advise_main() -> None:
     """Entry point of ``breaker-advise``."""
     advise_app()
+
+
+if __name__ == "__main__":
+    advise_main()

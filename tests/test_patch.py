@@ -1,0 +1,110 @@
+"""--format yaml and --write-config: the advice as breakers.yaml."""
+
+from __future__ import annotations
+
+import yaml
+
+from tests import manifests as m
+from tests.manifests import T0
+from tests.test_rules import HOURS, slow_host
+
+USER_YAML = """\
+# our breakers, tuned by hand in 2025
+defaults:
+  fail_max: 5
+  reset_timeout_s: 60   # the guide's default
+  retry_after_cap_s: 900
+
+hosts:
+  Slow.Example:
+    fail_max: 3
+    reset_timeout_s: 10   # set during the incident
+  api.crossref.org:
+    fail_max: 6
+"""
+
+
+def _manifest(tmp_path):
+    return m.breaker_events(tmp_path / "manifest.sqlite3", slow_host(10).rows)
+
+
+def _args(tmp_path, *extra):
+    return ["--until", str(T0 + 6 * HOURS), "--window-s", str(6 * HOURS), *extra]
+
+
+def test_yaml_fragment_has_the_change_and_its_reason(tmp_path, run_advise):
+    path = _manifest(tmp_path)
+    code, out, err = run_advise(
+        *_args(tmp_path, "--format", "yaml", "--breaker", "slow.example=fail_max:3,reset:10"), path
+    )
+    assert code == 0, err
+    assert yaml.safe_load(out) == {"hosts": {"slow.example": {"reset_timeout_s": 20}}}
+    assert "# recovery-time (high), was 10: outages last p50" in out
+
+
+def test_write_config_keeps_comments_and_order(tmp_path, run_advise):
+    config = tmp_path / "breakers.yaml"
+    config.write_text(USER_YAML)
+    out = tmp_path / "tuned" / "breakers.yaml"
+    code, _, err = run_advise(
+        *_args(tmp_path, "--config", config, "--write-config", out), _manifest(tmp_path)
+    )
+    assert code == 0, err
+    text = out.read_text()
+    assert text.startswith("# our breakers, tuned by hand in 2025\n")
+    assert "reset_timeout_s: 60   # the guide's default" in text
+    assert yaml.safe_load(text)["hosts"]["Slow.Example"] == {"fail_max": 3, "reset_timeout_s": 20}
+    assert list(yaml.safe_load(text)["hosts"]) == ["Slow.Example", "api.crossref.org"]
+    assert config.read_text() == USER_YAML  # the input is untouched
+
+
+def test_write_config_refuses_to_overwrite_the_input(tmp_path, run_advise):
+    config = tmp_path / "breakers.yaml"
+    config.write_text(USER_YAML)
+    code, _, err = run_advise(
+        *_args(tmp_path, "--config", config, "--write-config", config), _manifest(tmp_path)
+    )
+    assert code == 2
+    assert "refusing to overwrite the input configuration" in err
+    assert config.read_text() == USER_YAML
+
+
+def test_malformed_override_is_a_usage_error_not_a_traceback(tmp_path, run_advise):
+    code, out, err = run_advise(
+        *_args(tmp_path, "--breaker", "slow.example=fail_max:lots"), _manifest(tmp_path)
+    )
+    assert code == 2
+    assert "Error: --breaker: hosts.slow.example.fail_max: expected a positive integer" in err
+    assert "Traceback" not in err + out
+
+
+def test_malformed_rules_file_names_file_and_key(tmp_path, run_advise):
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("flapping:\n  reopen_within: 3\n")
+    code, _, err = run_advise(*_args(tmp_path, "--rules", rules), _manifest(tmp_path))
+    assert code == 2
+    assert f"{rules}: flapping.reopen_within: unknown key" in err
+
+
+def test_lost_weight_changes_the_advice(tmp_path, advise_json):
+    path = _manifest(tmp_path)
+    cheap = advise_json("--breaker-defaults", "fail_max:3,reset:10", "--lost-weight", "0.01",
+                        "--rules", _write(tmp_path, "max_step: 1000\n"), path,
+                        until=str(T0 + 6 * HOURS), window_s=6 * HOURS)  # fmt: skip
+    dear = advise_json("--breaker-defaults", "fail_max:3,reset:10", "--lost-weight", "5",
+                       "--rules", _write(tmp_path, "max_step: 1000\n"), path,
+                       until=str(T0 + 6 * HOURS), window_s=6 * HOURS)  # fmt: skip
+
+    def suggested(report):
+        recs = report["hosts"][0]["recommendations"]
+        return next((r["suggested"] for r in recs if r["parameter"] == "reset_timeout_s"), 10)
+
+    # refusing healthy calls is cheap -> probe far less often; dear -> stay near 10 s
+    assert suggested(cheap) > 100
+    assert suggested(dear) < 50
+
+
+def _write(tmp_path, text):
+    path = tmp_path / "rules.yaml"
+    path.write_text(text)
+    return path
