@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -48,6 +49,7 @@ class CooldownStore(Protocol):
     def all(self) -> list[Cooldown]: ...
 
 
+@lru_cache(maxsize=4096)
 def _key(host: str) -> str:
     return host.strip().casefold()
 

@@ -94,6 +94,11 @@ def _seconds(value: object, now: float | None) -> float | None:
     return number if number >= 0 else None
 
 
+def _ms(seconds: float) -> float:
+    """Seconds -> milliseconds with at most 3 decimals (cheaper than ``round``)."""
+    return int(seconds * 1_000_000.0 + 0.5) / 1000.0
+
+
 class _Call:
     """What the listener knows about one thread's current call."""
 
@@ -181,7 +186,7 @@ class TelemetryListener(pybreaker.CircuitBreakerListener):
         if prefix is None:
             role = f',"role":{encode_json(key[1])}' if key[1] else ""
             prefix = self._success_prefix[key] = f'{{"state":"{state}"{role},"elapsed_ms":'
-        elapsed = round((now - call.t0) * 1000.0, 3) if call.t0 is not None else 0.0
+        elapsed = _ms(now - call.t0) if call.t0 is not None else 0.0
         try:
             self._writer.record_encoded(
                 now, self.host, "success", f"{prefix}{elapsed!r}{self._tail}"
@@ -200,7 +205,7 @@ class TelemetryListener(pybreaker.CircuitBreakerListener):
             "retry_after_s": retry_after,
             "role": self.role or call.role,
             "exc_type": type(exc).__name__,
-            "elapsed_ms": round((now - call.t0) * 1000.0, 3) if call.t0 is not None else None,
+            "elapsed_ms": _ms(now - call.t0) if call.t0 is not None else None,
             "run_id": self._writer.run_id,
         }
         self._emit(now, "failure", encode_json({k: v for k, v in details.items() if v is not None}))

@@ -24,7 +24,7 @@ import pybreaker
 from advisor.config import BreakerConfig, BreakerSettings, normalize_host
 from advisor.errors import AdvisorError, BreakerOpenError
 from advisor.telemetry.cooldown import CooldownStore, InMemoryCooldownStore
-from advisor.telemetry.listener import Clock, TelemetryListener, state_name
+from advisor.telemetry.listener import STATE_NAMES, Clock, TelemetryListener, state_name
 from advisor.telemetry.writer import ManifestWriter, encode_json
 
 log = logging.getLogger(__name__)
@@ -153,7 +153,8 @@ class BreakerRegistry:
             return entry
 
     def _reject(self, entry: _Entry, now: float, reason: str, role: str | None) -> None:
-        state = state_name(entry.breaker.current_state) or "closed"
+        current = entry.breaker.current_state
+        state = STATE_NAMES.get(current) or state_name(current) or "closed"
         key = (state, reason, entry.role or role)
         details = entry.rejected_json.get(key)
         if details is None:
