@@ -47,7 +47,7 @@ class ListWriter:
         self.rows.append((ts, host, event_type, json.loads(details_json)))
 
 
-def drive(breaker, listener, clock, script, count=lambda: 0):
+def drive(breaker, listener, clock, script, count=lambda: 0, begin=True):
     """Run (seconds to wait, 'ok'|'fail') steps.
 
     Returns per step: (outcome, state after, count() after, state seen inside the call).
@@ -64,7 +64,8 @@ def drive(breaker, listener, clock, script, count=lambda: 0):
                     raise Boom("server said no")
                 return "ok"
 
-            listener.begin()
+            if begin:
+                listener.begin()
             try:
                 breaker.call(work)
                 outcome = "success"
@@ -148,6 +149,23 @@ def test_scripted_sequence_against_the_real_writer(tmp_path):
     failure = next(d for _, _, kind, d in stored if kind == "failure")
     assert failure["exc_type"] == "Boom"
     assert failure["elapsed_ms"] == 0.0
+
+
+def test_plain_pybreaker_with_the_listener_added(tmp_path):
+    """The two-line integration: no registry, the listener added to an existing breaker."""
+    clock = VirtualClock(T0)
+    writer = ListWriter()
+    breaker = pybreaker.CircuitBreaker(fail_max=1, reset_timeout=5)
+    listener = TelemetryListener(HOST, writer, clock=clock)
+    breaker.add_listener(listener)
+    drive(breaker, listener, clock, [(0, "fail"), (1, "ok"), (5, "ok")], begin=False)
+    assert [(kind, d.get("state"), d.get("new_state")) for _, _, kind, d in writer.rows] == [
+        ("failure", "closed", None),
+        ("state_change", None, "open"),
+        ("state_change", None, "half_open"),
+        ("state_change", None, "closed"),
+        ("success", "half_open", None),
+    ]
 
 
 def test_the_trap_the_listener_avoids():
