@@ -15,12 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pandas as pd
+import plotly.graph_objects as go
 
-from advisor import queries
+from advisor import explore, queries
 from advisor.config import BreakerConfig, load_config
 from advisor.current import current_settings
 from advisor.database import connect
 from advisor.events import load_events
+from advisor.frames import metrics_frame, recommendations_frame, relation_frame
 from advisor.metrics import compute_relations, host_metrics
 from advisor.rules import collect_evidence, load_rule_settings, recommend
 from advisor.rules.fleet_incident import Incident
@@ -45,6 +48,18 @@ class HostResult:
     def changes(self) -> list[dict[str, Any]]:
         """Recommendations that change a value (not notes)."""
         return [r for r in self.recommendations if r["suggested"] != r["current"]]
+
+    def _repr_html_(self) -> str:
+        rows = [
+            [r["parameter"], r["current"], r["suggested"], r["confidence"], r["rule"],
+             " ".join(r["reasons"])]
+            for r in self.recommendations
+        ]  # fmt: skip
+        return explore.html_table(
+            self.host,
+            ["parameter", "current", "suggested", "confidence", "rule", "why"],
+            rows or [["-", "-", "-", "-", "-", "nothing to change"]],
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -107,8 +122,86 @@ class Analysis:
         }
 
     def to_json(self, indent: int | None = 2) -> str:
-        """The contract as JSON text."""
+        """The contract as JSON text (what ``breaker-advise --format json`` prints)."""
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+    # --- DataFrames for notebooks -----------------------------------------------
+
+    def sql(self, query: str, params: dict[str, Any] | list[Any] | None = None) -> pd.DataFrame:
+        """Run SQL on the attached, normalised relations (``events``, ``open_intervals``,
+        ``episodes``, ``half_open_trials``; sources as ``s0``, ``s1``...) -> DataFrame."""
+        return relation_frame(self.con, query, params)
+
+    @property
+    def metrics(self) -> pd.DataFrame:
+        """One row per host (index), the contract's metric fields as columns."""
+        return metrics_frame([h.to_dict() for h in self.hosts])
+
+    @property
+    def recommendations(self) -> pd.DataFrame:
+        """One row per recommendation (and note), hosts in contract order."""
+        return recommendations_frame([h.to_dict() for h in self.hosts])
+
+    @property
+    def events(self) -> pd.DataFrame:
+        """Every normalised event of the sources (all times, not only the window)."""
+        return self.sql("SELECT * FROM events ORDER BY host, ts")
+
+    @property
+    def open_intervals(self) -> pd.DataFrame:
+        """Stays in ``open`` overlapping the window (``in_window``, ``censored``...)."""
+        return self.sql("SELECT * FROM open_intervals")
+
+    @property
+    def episodes(self) -> pd.DataFrame:
+        """Outage episodes that began in the window."""
+        return self.sql("SELECT * FROM episodes")
+
+    @property
+    def half_open_trials(self) -> pd.DataFrame:
+        """Calls that reached a host while its breaker was half-open, in the window."""
+        return self.sql("SELECT * FROM half_open_trials")
+
+    # --- figures, report and rich display -----------------------------------------
+
+    def timeline(self, host: str) -> go.Figure:
+        """Plotly state timeline of one host (renders inline in Jupyter)."""
+        return explore.timeline(self, host)
+
+    def fleet_heatmap(self) -> go.Figure:
+        """Plotly heat map of opens per host over time."""
+        return explore.fleet_heatmap(self)
+
+    def fleet_timeline(self) -> go.Figure:
+        """Plotly state timelines of the hosts that need attention."""
+        return explore.fleet_timeline(self)
+
+    def report(self, path: str | Path) -> Path:
+        """Write the self-contained HTML tuning report to ``path``."""
+        from advisor.report import save_report
+
+        return Path(save_report(self, path))
+
+    save_html = report
+
+    def _repr_html_(self) -> str:
+        window = self.window.to_dict()
+        rows = [
+            [
+                h.host,
+                h.metrics["calls"],
+                h.metrics["opens"],
+                f"{h.metrics['open_time_s']:.0f} s",
+                "; ".join(f"{r['parameter']} {r['current']} → {r['suggested']}" for r in h.changes)
+                or "-",
+            ]
+            for h in self.attention_order()
+        ]
+        caption = (
+            f"{window['start']} .. {window['end']}: {len(self.hosts)} hosts, "
+            f"{sum(len(h.changes) for h in self.hosts)} suggested changes"
+        )
+        return explore.html_table(caption, ["host", "calls", "opens", "open time", "advice"], rows)
 
 
 def _source_dict(source: Source) -> dict[str, Any]:

@@ -41,11 +41,18 @@ def connect(database: str = ":memory:", *, read_only: bool = False) -> duckdb.Du
     con = duckdb.connect(
         database,
         read_only=read_only,
-        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
+        config={
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+        },
     )
     con.execute(f"INSTALL {sql_literal(str(sqlite_extension_path()))}")
     con.execute("LOAD sqlite_scanner")
     con.execute("SET TimeZone = 'UTC'")
+    try:  # never draw a progress bar on stdout (it would break --format json)
+        con.execute("SET enable_progress_bar = false")
+    except duckdb.Error:  # Jupyter without ipywidgets refuses the change; nothing is drawn there
+        pass
     # Columns are read with SQLite's declared types (fast); a table whose values do not
     # match them is re-read as text by advisor.events (see sqlite_all_varchar there).
     con.execute("SET sqlite_all_varchar = false")
