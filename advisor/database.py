@@ -6,6 +6,7 @@ version as ``duckdb``); DuckDB's own auto-install from the internet is switched 
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import duckdb
@@ -49,10 +50,10 @@ def connect(database: str = ":memory:", *, read_only: bool = False) -> duckdb.Du
     con.execute(f"INSTALL {sql_literal(str(sqlite_extension_path()))}")
     con.execute("LOAD sqlite_scanner")
     con.execute("SET TimeZone = 'UTC'")
-    try:  # never draw a progress bar on stdout (it would break --format json)
+    # Never draw a progress bar on stdout (it would break --format json); Jupyter without
+    # ipywidgets refuses the change, and draws nothing there anyway.
+    with contextlib.suppress(duckdb.Error):
         con.execute("SET enable_progress_bar = false")
-    except duckdb.Error:  # Jupyter without ipywidgets refuses the change; nothing is drawn there
-        pass
     # Columns are read with SQLite's declared types (fast); a table whose values do not
     # match them is re-read as text by advisor.events (see sqlite_all_varchar there).
     con.execute("SET sqlite_all_varchar = false")

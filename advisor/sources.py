@@ -139,7 +139,10 @@ def inspect(path: Path) -> Source:
         source.error = _explain(exc)
         return source
     if not source.tables:
-        source.error = "no breaker telemetry table (breaker_events, breaker_transitions, http_events, breaker_state_transitions)"
+        source.error = (
+            "no breaker telemetry table (breaker_events, breaker_transitions, http_events, "
+            "breaker_state_transitions)"
+        )
     return source
 
 
@@ -148,9 +151,8 @@ def has_numeric_affinity(declared: str) -> bool:
     declared = declared.upper()
     if "INT" in declared:
         return True
-    if any(word in declared for word in ("CHAR", "CLOB", "TEXT")) or declared in ("", "BLOB"):
-        return False
-    return True
+    textual = any(word in declared for word in ("CHAR", "CLOB", "TEXT"))
+    return not (textual or declared in ("", "BLOB"))
 
 
 def detect_layout(columns: Iterable[str]) -> str | None:

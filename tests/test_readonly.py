@@ -50,7 +50,7 @@ while time.time() < deadline:
         con.execute("BEGIN IMMEDIATE")
         con.executemany(
             "INSERT INTO breaker_events (ts, host, event_type, details) VALUES (?, ?, ?, ?)",
-            [(t, f"w{i % 7}.example", "success", json.dumps({"state": "closed"})) for i in range(10)],
+            [(t, f"w{i % 7}.example", "success", '{"state": "closed"}') for i in range(10)],
         )
         con.execute("COMMIT")
         written += 10
@@ -98,7 +98,8 @@ def test_reader_thread_does_not_block_in_process_writer(tmp_path):
         while not stop.is_set():
             try:
                 con.execute(
-                    "INSERT INTO breaker_events (ts, host, event_type, details) VALUES (?, ?, ?, ?)",
+                    "INSERT INTO breaker_events (ts, host, event_type, details) "
+                    "VALUES (?, ?, ?, ?)",
                     (time.time(), "t.example", "failure", "{}"),
                 )
             except sqlite3.OperationalError as exc:
