@@ -57,8 +57,8 @@ def test_same_seed_and_end_give_identical_rows(tmp_path):
 
 
 def test_workers_share_the_hosts_and_keep_each_hosts_events(tmp_path):
-    one = simulate("outage", tmp_path / "one", hours=0.2, seed=5, end=END)
-    two = simulate("outage", tmp_path / "two", hours=0.2, seed=5, end=END, workers=2)
+    one = simulate("outage", tmp_path / "one", hours=0.1, seed=5, end=END)
+    two = simulate("outage", tmp_path / "two", hours=0.1, seed=5, end=END, workers=2)
     assert one.events == two.events
     assert digest(one.manifest, "host, id") == digest(two.manifest, "host, id")
 

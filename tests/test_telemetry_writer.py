@@ -237,22 +237,22 @@ def test_several_processes_on_one_file_lose_nothing(tmp_path):
         import sys
         from advisor.telemetry import ManifestWriter
         name, count = sys.argv[2], int(sys.argv[3])
-        with ManifestWriter(sys.argv[1], run_id=name, batch_size=40, flush_interval_s=None) as w:
+        with ManifestWriter(sys.argv[1], run_id=name, batch_size=30, flush_interval_s=None) as w:
             for i in range(count):
                 w.record("shared.example.org", "success", ts=1.8e9 + i, seq=i)
         """
-    children = [run_python(code, str(path), f"p{n}", "2000") for n in range(4)]
+    children = [run_python(code, str(path), f"p{n}", "1500") for n in range(3)]
     for child in children:
         _, err = child.communicate(timeout=120)
         assert child.returncode == 0, err
     found = rows(path)
-    assert len(found) == 8000
+    assert len(found) == 4500
     by_run: dict[str, list[int]] = {}
     for row in found:
         details = json.loads(row[4])
         by_run.setdefault(details["run_id"], []).append(details["seq"])
     assert {name: sorted(seqs) for name, seqs in by_run.items()} == {
-        f"p{n}": list(range(2000)) for n in range(4)
+        f"p{n}": list(range(1500)) for n in range(3)
     }
 
 
