@@ -157,3 +157,26 @@ def test_partly_overlapping_copy_adds_only_new_events(tmp_path, advise_json):
 def test_path_with_a_quote_is_attached(tmp_path, advise_json):
     path = m.breaker_events(tmp_path / "it's here.sqlite3", GOOD_ROWS)
     assert advise_json(path)["hosts"][0]["metrics"]["opens"] == 1
+
+
+def test_a_column_mixing_types_is_reread_as_text(tmp_path, advise_json):
+    """ts declared REAL but holding ISO text and integers in some rows (seen in the wild)."""
+    path = tmp_path / "mixed.sqlite3"
+    con = sqlite3.connect(path)
+    con.execute(
+        "CREATE TABLE breaker_events (id INTEGER PRIMARY KEY, ts REAL, host TEXT, "
+        "event_type TEXT, details TEXT)"
+    )
+    con.executemany(
+        "INSERT INTO breaker_events (ts, host, event_type, details) VALUES (?, ?, ?, ?)",
+        [
+            (T0 + 10, "h.example", "state_change", '{"old_state": "closed", "new_state": "open"}'),
+            ("2027-01-15T08:01:10Z", "h.example", "state_change", '{"old": "open", "new": "half_open"}'),
+            (int((T0 + 70) * 1000), "h.example", "state_change", '{"old": "half_open", "new": "closed"}'),
+        ],
+    )  # fmt: skip
+    con.commit()
+    con.close()
+    report = advise_json(path)
+    assert report["sources"][0]["events"] == 3
+    assert report["hosts"][0]["metrics"]["open_time_s"] == 60.0
