@@ -228,6 +228,10 @@ from advisor.commands.simulate import simulate  # noqa: E402
 app.add_typer(breaker_app, name="breaker", help="Show per-host breakers; open or close one.")
 app.command("simulate")(simulate)
 
+from advisor.commands.nightly import nightly  # noqa: E402
+
+app.command("nightly")(nightly)
+
 
 def main() -> None:
     """Entry point of ``breaker-advisor``."""

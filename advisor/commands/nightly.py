@@ -1,0 +1,96 @@
+"""``breaker-advisor nightly``: ingest new telemetry into the history store, analyse a
+night, and write dated reports with trends.
+
+Registered by ``advisor.cli`` after its option types exist (import this module
+through ``advisor.cli``, not on its own).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from advisor.cli import ConfigOpt, LostWeightOpt, RulesOpt, SourcesArg, fail
+from advisor.errors import AdvisorError, UsageError
+
+
+def _night(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--night {text!r}: expected a date YYYY-MM-DD") from None
+
+
+def nightly(
+    sources: SourcesArg,
+    store: Annotated[
+        Path, typer.Option("--store", help="DuckDB history store (created when missing).")
+    ],
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="Folder for YYYY-MM-DD.html, index.html, latest.json."),
+    ],
+    nights_to_confirm: Annotated[
+        int,
+        typer.Option("--nights-to-confirm", help="Nights a change must be advised on.", min=1),
+    ] = 3,
+    confirm_window: Annotated[
+        int, typer.Option("--confirm-window", help="...out of this many last nights.", min=1)
+    ] = 5,
+    retention_days: Annotated[
+        int, typer.Option("--retention-days", help="Nights kept in store and reports.", min=1)
+    ] = 90,
+    night: Annotated[
+        str | None,
+        typer.Option("--night", help="UTC day to analyse, YYYY-MM-DD (default yesterday)."),
+    ] = None,
+    config: ConfigOpt = None,
+    rules: RulesOpt = None,
+    lost_weight: LostWeightOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No messages on stderr.")] = False,
+) -> None:
+    """Nightly job: incremental history, stable advice, dated HTML reports with trends.
+
+    Exit codes: 0 done; 1 done but a source could not be read; 2 usage error;
+    3 history store locked by another run, or corrupt.
+    """
+    from advisor.nightly import StabilityRules, run_nightly
+
+    try:
+        if confirm_window < nights_to_confirm:
+            raise UsageError("--confirm-window must be at least --nights-to-confirm")
+        result = run_nightly(
+            sources,
+            store,
+            out,
+            night=_night(night),
+            stability=StabilityRules(nights_to_confirm, confirm_window),
+            retention_days=retention_days,
+            config=config,
+            rules=rules,
+            lost_weight=lost_weight,
+        )
+    except AdvisorError as exc:
+        raise fail(exc) from None
+    if not quiet:
+        for source in result.ingest.sources:
+            if not source.readable:
+                typer.echo(f"Error: {source.path}: not read: {source.error}", err=True)
+            for warning in source.warnings[:3]:
+                typer.echo(f"Warning: {source.path}: {warning}", err=True)
+        counts = {s: sum(1 for a in result.advice if a.status == s) for s in
+                  ("confirmed", "new", "pending", "withdrawn")}  # fmt: skip
+        typer.echo(
+            f"night {result.night}: {result.ingest.new_events} new events, "
+            f"{len(result.analysis.hosts)} hosts, "
+            + ", ".join(f"{n} {s}" for s, n in counts.items())
+            + f"; wrote {result.written[0]}",
+            err=True,
+        )
+    if result.unreadable_sources:
+        raise typer.Exit(1)

@@ -1,0 +1,146 @@
+"""One nightly run: lock, stage new rows, analyse the night, write it all in ONE transaction.
+
+Order: take the run lock; attach the store; stage rows beyond the watermarks in
+memory; analyse the night over stored plus staged rows; classify advice against
+earlier nights; then BEGIN, append events and move watermarks, record the night,
+prune by retention, COMMIT. A crash before COMMIT leaves the store as it was.
+Reports are written after COMMIT from the committed data (re-running rewrites them).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from advisor.analysis import Analysis
+from advisor.config import BreakerConfig, load_config
+from advisor.errors import StoreError
+from advisor.nightly.hooks import checkpoint
+from advisor.nightly.ingest import Ingest, stage_new_rows, write_ingest
+from advisor.nightly.night import LOOKBACK, analyze_night, night_window, open_fractions
+from advisor.nightly.outputs import write_outputs
+from advisor.nightly.record import previous_advice, record_night
+from advisor.nightly.stability import Advice, StabilityRules, classify
+from advisor.nightly.store import open_store, run_script, store_lock
+from advisor.rules import load_rule_settings
+
+# DuckDB errors that mean the store file cannot be used (I/O, damage, lost transaction).
+STORE_FAILURES = (
+    duckdb.IOException,
+    duckdb.InternalException,
+    duckdb.SerializationException,
+    duckdb.TransactionException,
+)
+
+
+@dataclass
+class NightResult:
+    """What a nightly run did."""
+
+    night: date
+    analysis: Analysis
+    ingest: Ingest
+    advice: list[Advice]
+    contract: dict[str, Any]
+    written: list[Path]
+
+    @property
+    def unreadable_sources(self) -> list[str]:
+        return [f"{s.path}: {s.error}" for s in self.ingest.sources if not s.readable]
+
+
+def default_night(now: datetime | None = None) -> date:
+    """Yesterday (UTC): the last complete night."""
+    return ((now or datetime.now(UTC)) - timedelta(days=1)).date()
+
+
+def run_nightly(
+    sources: Sequence[str | Path],
+    store: str | Path,
+    out: str | Path,
+    *,
+    night: date | None = None,
+    stability: StabilityRules | None = None,
+    retention_days: int = 90,
+    config: str | Path | BreakerConfig | None = None,
+    rules: str | Path | None = None,
+    lost_weight: float | None = None,
+    lock_wait_s: float = 5.0,
+) -> NightResult:
+    """Ingest new events, analyse ``night`` and write its reports.
+
+    Args:
+        sources: manifest files, directories or globs.
+        store: the DuckDB history store (created when missing).
+        out: folder for ``YYYY-MM-DD.html``, ``index.html`` and ``latest.json``.
+        night: the UTC day analysed (default yesterday).
+        stability: confirmation thresholds.
+        retention_days: nights older than this (before ``night``) are pruned.
+        config: the current ``breakers.yaml`` or a loaded config.
+        rules: YAML overriding rule thresholds.
+        lost_weight: weight of a refused healthy call against a wasted one.
+        lock_wait_s: how long to wait for another run's lock.
+
+    Raises:
+        StoreError: store locked by another run, or corrupt.
+        NoSourcesError: nothing matched ``sources``.
+        ConfigError: malformed configuration or rules file.
+    """
+    night = night or default_night()
+    stability = stability or StabilityRules()
+    breaker_config = config if isinstance(config, BreakerConfig) else load_config(config)
+    settings = load_rule_settings(rules, lost_weight=lost_weight)
+    store_path, out_dir = Path(store), Path(out)
+    cutoff = night - timedelta(days=retention_days)
+    keep_from = night_window(cutoff).start - LOOKBACK
+    with store_lock(store_path, lock_wait_s):
+        checkpoint("locked")
+        con = open_store(store_path)
+        try:
+            ingest = stage_new_rows(con, sources, keep_from)
+            checkpoint("staged")
+            analysis = analyze_night(con, night, breaker_config, settings)
+            previous = previous_advice(con, night, stability.confirm_window)
+            fractions = open_fractions(con, analysis.window)
+            advice = classify(analysis.hosts, fractions, previous, stability)
+            checkpoint("analysed")
+            contract = _commit(con, ingest, night, analysis, advice, cutoff, keep_from)
+            checkpoint("committed")
+            written = write_outputs(con, out_dir, night, analysis, advice, stability, cutoff)
+            checkpoint("reports")
+        except STORE_FAILURES as exc:
+            first = str(exc).strip().splitlines()[0]
+            raise StoreError(f"{store_path}: history store error ({first})") from None
+        finally:
+            with contextlib.suppress(duckdb.Error):
+                con.execute("DETACH hist")  # the DuckDB file is free before the lock is
+    return NightResult(night, analysis, ingest, advice, contract, written)
+
+
+def _commit(
+    con: duckdb.DuckDBPyConnection,
+    ingest: Ingest,
+    night: date,
+    analysis: Analysis,
+    advice: list[Advice],
+    cutoff: date,
+    keep_from: datetime,
+) -> dict[str, Any]:
+    con.execute("BEGIN")
+    try:
+        write_ingest(con, ingest)
+        checkpoint("ingested")
+        contract = record_night(con, night, analysis, advice)
+        run_script(con, "nightly_prune", {"cutoff": cutoff, "keep_events_from": keep_from})
+        checkpoint("recorded")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return contract

@@ -1,0 +1,97 @@
+"""Analyse one night from the store: the ``events`` relation is built from stored rows.
+
+Rather than re-reading sources, ``analyze_night`` fills the in-memory
+``event_rows`` (the relation ``advisor.events`` builds) from ``hist.events`` in
+the window plus ``LOOKBACK`` before it and from the rows this run staged, then
+applies the same de-duplication and half-open repair, and runs the same metrics
+and rules as ``advisor.analyze`` (its steps after ``load_events``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import duckdb
+
+from advisor import queries
+from advisor.analysis import Analysis, HostResult
+from advisor.config import BreakerConfig
+from advisor.current import current_settings
+from advisor.metrics import compute_relations, host_metrics
+from advisor.rules import collect_evidence, recommend
+from advisor.sources import Source
+from advisor.window import Window
+
+LOOKBACK = timedelta(days=1)  # stays in open/half_open that began before the window
+
+
+def night_window(night: date) -> Window:
+    """The UTC day ``night``: ``00:00 <= ts <= 24:00``."""
+    start = datetime.combine(night, time(0), tzinfo=UTC)
+    return Window(start=start, end=start + timedelta(days=1))
+
+
+def _load_window_events(con: duckdb.DuckDBPyConnection, window: Window) -> None:
+    con.execute(
+        queries.load("nightly_window_events"),
+        {"from": window.start - LOOKBACK, "end": window.end},
+    )
+    con.execute("CREATE VIEW events AS SELECT * EXCLUDE (problem) FROM event_rows")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE duplicate_rows AS " + queries.load("events_duplicates")
+    )
+    con.execute("DELETE FROM event_rows WHERE rowid IN (SELECT row_id FROM duplicate_rows)")
+    con.execute("DROP TABLE duplicate_rows")
+    con.execute(queries.load("events_half_open_fix"))
+
+
+def _window_sources(con: duckdb.DuckDBPyConnection, window: Window) -> list[Source]:
+    rows = con.execute(
+        "SELECT source, list(DISTINCT src_table ORDER BY src_table), count(*) FROM events "
+        "WHERE ts BETWEEN ? AND ? GROUP BY source ORDER BY source",
+        [window.start, window.end],
+    ).fetchall()
+    return [Source(path=p, tables=dict.fromkeys(t, ""), events=n) for p, t, n in rows]
+
+
+def analyze_night(
+    con: duckdb.DuckDBPyConnection,
+    night: date,
+    config: BreakerConfig,
+    settings: dict[str, Any],
+) -> Analysis:
+    """Metrics and recommendations of ``night`` over the store plus staged rows."""
+    window = night_window(night)
+    _load_window_events(con, window)
+    compute_relations(con, window)
+    metrics = host_metrics(con, window)
+    evidence = collect_evidence(con, window, metrics, settings)
+    currents, origins = {}, {}
+    for host in metrics:
+        currents[host], origins[host] = current_settings(config, host, evidence[host])
+    advice, incidents = recommend(evidence, currents, settings, disabled=config.disabled)
+    hosts = [
+        HostResult(host, values, currents[host], advice[host], origins[host])
+        for host, values in metrics.items()
+    ]
+    notes = [incident.describe() for incident in incidents]
+    return Analysis(
+        window=window,
+        sources=_window_sources(con, window),
+        hosts=hosts,
+        notes=notes,
+        generated_at=window.end,
+        con=con,
+        config=config,
+        settings=settings,
+        incidents=incidents,
+    )
+
+
+def open_fractions(con: duckdb.DuckDBPyConnection, window: Window) -> dict[str, float]:
+    """Per host, the part of the night's active span its breaker was open."""
+    rows = con.execute(
+        queries.load("nightly_active_open_time"), {"start": window.start, "end": window.end}
+    ).fetchall()
+    return {host: (open_s / span_s if span_s else 0.0) for host, open_s, span_s in rows}

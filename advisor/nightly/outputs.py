@@ -1,0 +1,136 @@
+"""Files of a night: ``YYYY-MM-DD.html`` (report + trends), ``index.html``, ``latest.json``.
+
+The dated report is the normal ``advisor.report`` page with the ``_trends.html.j2``
+section placed before ``</main>``. Every file is written to a temporary name and
+renamed, so a crash never leaves half a file. Reports of pruned nights are removed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+
+from advisor import __version__, queries
+from advisor.analysis import Analysis
+from advisor.errors import UsageError
+from advisor.nightly.stability import Advice, StabilityRules
+from advisor.nightly.trend_figures import host_trends
+from advisor.report import render_report
+from advisor.report.render import environment
+from advisor.window import iso_z
+
+REPORT_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})\.html$")
+TRENDS_TEMPLATE = "_trends.html.j2"
+INDEX_TEMPLATE = "nightly_index.html.j2"
+
+
+def write_atomic(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file and a rename.
+
+    Raises:
+        UsageError: the folder cannot be written.
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return path
+
+
+def trends_html(
+    con: duckdb.DuckDBPyConnection, night: date, advice: list[Advice], rules: StabilityRules
+) -> str:
+    """The trends section of night ``night`` (needs ``hist`` attached to ``con``)."""
+    frame = con.execute(queries.load("nightly_trends"), {"night": night}).df()
+    trends = host_trends(frame) if not frame.empty else []
+    for index, chart in enumerate(c for t in trends for c in t.charts):
+        chart.id = f"trend-{index}"
+    return (
+        environment()
+        .get_template(TRENDS_TEMPLATE)
+        .render(
+            night=night.isoformat(),
+            advice=advice,
+            rules=rules,
+            trends=trends,
+            nights=frame["night"].nunique() if not frame.empty else 0,
+        )
+    )
+
+
+def report_html(analysis: Analysis, trends: str) -> str:
+    """The normal report with the trends section before ``</main>``."""
+    page = render_report(analysis)
+    head, marker, tail = page.rpartition("</main>")
+    return head + trends + marker + tail if marker else page + trends
+
+
+def index_html(con: duckdb.DuckDBPyConnection, out_dir: Path) -> str:
+    """``index.html``: every night in the store, newest first, with headline counts."""
+    cursor = con.execute(
+        "SELECT night, events, hosts, changes, confirmed, new, withdrawn, urgent "
+        "FROM hist.nights ORDER BY night DESC"
+    )
+    names = [d[0] for d in cursor.description]
+    nights = []
+    for row in cursor.fetchall():
+        item = dict(zip(names, row, strict=True))
+        item["night"] = item["night"].isoformat()
+        report = f"{item['night']}.html"
+        item["report"] = report if (out_dir / report).is_file() else None
+        nights.append(item)
+    return environment().get_template(INDEX_TEMPLATE).render(nights=nights, version=__version__)
+
+
+def latest_json(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The stored contract of the newest night, with ``night`` and ``generated_at``."""
+    row = con.execute("SELECT night, contract FROM hist.nights ORDER BY night DESC LIMIT 1")
+    found = row.fetchone()
+    if found is None:
+        return None
+    contract = json.loads(found[1])
+    document = {
+        "schema_version": contract.pop("schema_version"),
+        "night": found[0].isoformat(),
+        "generated_at": iso_z(datetime.now(UTC).replace(microsecond=0)),
+        **contract,
+    }
+    return json.dumps(document, indent=2, allow_nan=False) + "\n"
+
+
+def prune_reports(out_dir: Path, cutoff: date) -> None:
+    """Delete ``YYYY-MM-DD.html`` reports of nights before ``cutoff``."""
+    if not out_dir.is_dir():
+        return
+    for path in out_dir.iterdir():
+        match = REPORT_NAME.match(path.name)
+        if match and match.group(1) < cutoff.isoformat():
+            path.unlink(missing_ok=True)
+
+
+def write_outputs(
+    con: duckdb.DuckDBPyConnection,
+    out_dir: Path,
+    night: date,
+    analysis: Analysis,
+    advice: list[Advice],
+    rules: StabilityRules,
+    cutoff: date,
+) -> list[Path]:
+    """Write the night's report, the index and ``latest.json``; prune old reports."""
+    trends = trends_html(con, night, advice, rules)
+    written = [write_atomic(out_dir / f"{night.isoformat()}.html", report_html(analysis, trends))]
+    prune_reports(out_dir, cutoff)
+    written.append(write_atomic(out_dir / "index.html", index_html(con, out_dir)))
+    latest = latest_json(con)
+    if latest is not None:
+        written.append(write_atomic(out_dir / "latest.json", latest))
+    return written

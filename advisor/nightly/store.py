@@ -1,0 +1,150 @@
+"""The history store file: its lock, opening it (attached as ``hist``) and its schema.
+
+The store is one DuckDB file written by one nightly run at a time. A run holds an
+exclusive ``fcntl`` lock on ``<store>.lock`` for its whole duration; a second run
+waits up to ``wait_s`` and then gives up with ``StoreError`` (exit 3). The store
+is attached to an in-memory connection as ``hist``, so a run can stage and
+analyse in memory and write the store in one transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from advisor import queries
+from advisor.database import connect, sql_literal
+from advisor.errors import StoreError
+
+ALIAS = "hist"
+SCHEMA_VERSION = "1"
+STORE_TABLES = ("events", "watermarks", "nights", "night_metrics", "night_recommendations")
+
+
+def lock_path(store: Path) -> Path:
+    """``<store>.lock``, the file a run locks."""
+    return store.with_name(store.name + ".lock")
+
+
+@contextlib.contextmanager
+def store_lock(store: Path, wait_s: float = 5.0) -> Iterator[None]:
+    """Hold the exclusive run lock of ``store``.
+
+    Raises:
+        StoreError: another run held it for more than ``wait_s`` seconds.
+    """
+    path = lock_path(store)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot create the lock file: {exc.strerror or exc}") from None
+    try:
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES) or time.monotonic() > deadline:
+                    holder = _holder(path)
+                    raise StoreError(
+                        f"{store}: locked by another nightly run{holder} "
+                        f"(waited {wait_s:g} s); try again later"
+                    ) from None
+                time.sleep(0.1)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+def _holder(path: Path) -> str:
+    with contextlib.suppress(OSError, ValueError):
+        return f" (pid {int(path.read_text().strip())})"
+    return ""
+
+
+def split_statements(sql: str) -> list[str]:
+    """The statements of a multi-statement query file (no ``;`` inside literals there)."""
+    body = "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--"))
+    return [s.strip() for s in body.split(";") if s.strip()]
+
+
+def run_script(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> None:
+    """Run every statement of query ``name``, each with the parameters it names."""
+    for statement in split_statements(queries.load(name)):
+        used = {k: v for k, v in params.items() if f"${k}" in statement}
+        con.execute(statement, used)
+
+
+def open_store(store: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """An in-memory connection with ``store`` attached as ``hist`` (schema created).
+
+    Raises:
+        StoreError: the file is not a DuckDB database, is damaged, or is in use.
+    """
+    con = connect()
+    mode = " (READ_ONLY)" if read_only else ""
+    try:
+        if read_only and not store.is_file():
+            raise StoreError(f"{store}: no such history store")
+        con.execute(f"ATTACH {sql_literal(str(store))} AS {ALIAS}{mode}")
+        if read_only:
+            check_schema(con, store)
+        else:
+            con.execute("BEGIN")
+            run_script(con, "nightly_schema", {})
+            con.execute(
+                "INSERT INTO hist.store_meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING",
+                [SCHEMA_VERSION],
+            )
+            con.execute("COMMIT")
+            check_schema(con, store)
+    except duckdb.Error as exc:
+        con.close()
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise StoreError(f"{store}: history store corrupt or unusable ({first})") from None
+    except StoreError:
+        con.close()
+        raise
+    return con
+
+
+def check_schema(con: duckdb.DuckDBPyConnection, store: Path) -> None:
+    """Raise ``StoreError`` unless the attached store has this version's tables."""
+    names = {
+        row[0]
+        for row in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = ?", [ALIAS]
+        ).fetchall()
+    }
+    missing = [t for t in STORE_TABLES if t not in names]
+    if missing:
+        raise StoreError(f"{store}: not a breaker-advisor history store (no {', '.join(missing)})")
+    row = con.execute("SELECT value FROM hist.store_meta WHERE key = 'schema_version'").fetchone()
+    if row is None or row[0] != SCHEMA_VERSION:
+        raise StoreError(
+            f"{store}: history store schema version {row[0] if row else '?'}, "
+            f"expected {SCHEMA_VERSION}"
+        )
+
+
+def table_checksums(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
+    """``{table: (rows, order-independent hash)}`` of every store table (for tests)."""
+    result = {}
+    for table in (*STORE_TABLES, "store_meta"):
+        rows, digest = con.execute(
+            f"SELECT count(*), coalesce(sum(hash(t)::HUGEINT), 0) FROM {ALIAS}.{table} AS t"
+        ).fetchone()
+        result[table] = (int(rows), int(digest))
+    return result
