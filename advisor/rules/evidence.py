@@ -175,15 +175,17 @@ def _attach_transitions(
             result[host].recorded_reset_timeout_s = reset
     for (host, _run), seq in by_run.items():
         ev = result[host]
-        for i, (ts, old, new, _reset, manual) in enumerate(seq):
-            if ts < window.start or manual:
-                continue
+        next_reopen = None  # ts of the next closed -> open, scanning backwards
+        for ts, old, new, _reset, manual in reversed(seq):
+            if ts >= window.start and not manual:
+                if old == "closed" and new == "open":
+                    ev.opens_at.append(ts)
+                if new == "closed" and old == "half_open":
+                    ev.closes += 1
+                    if next_reopen is not None and (
+                        (next_reopen - ts).total_seconds() <= reopen_within_s
+                    ):
+                        ev.flaps += 1
             if old == "closed" and new == "open":
-                ev.opens_at.append(ts)
-            if new == "closed" and old == "half_open":
-                ev.closes += 1
-                reopen = next(
-                    (t for t, o, n, _, _ in seq[i + 1 :] if o == "closed" and n == "open"), None
-                )
-                if reopen is not None and (reopen - ts).total_seconds() <= reopen_within_s:
-                    ev.flaps += 1
+                next_reopen = ts
+        ev.opens_at.sort()
