@@ -1,5 +1,5 @@
 -- Runs of consecutive failures among calls admitted while the breaker was closed,
--- per host and run, inside the window, and what ended each run: a success, the
+-- per host (of $hosts) and run, inside the window, and what ended each run: a success, the
 -- breaker opening (closed -> open), or the end of the data (NULL).
 WITH seq AS (
     SELECT
@@ -7,6 +7,7 @@ WITH seq AS (
         CASE WHEN kind = 'transition' THEN 'open' ELSE outcome::VARCHAR END AS what
     FROM events
     WHERE ts BETWEEN $start AND $end
+      AND list_contains($hosts, host)
       AND ((kind = 'call' AND state = 'closed' AND outcome IN ('success', 'failure'))
            OR (kind = 'transition' AND old_state = 'closed' AND new_state = 'open'))
 ),
@@ -35,5 +36,4 @@ enders AS (
 SELECT s.host, s.length, s.started_at, s.last_at, e.ended_by, e.ended_at
 FROM streaks AS s
 LEFT JOIN enders AS e USING (run_key, host, grp)
-WHERE $hosts IS NULL OR list_contains($hosts, s.host)
 ORDER BY s.host, s.started_at

@@ -118,8 +118,11 @@ def collect_evidence(
         ev.requests, ev.failures, ev.failures_429 = requests, failures, f429
         ev.retry_after_values = sorted(ra_values or [])
 
+    # Streaks only matter where the breaker opened (fail_max rules, inferred fail_max):
+    # sorting every call of every healthy host would be the costliest step of a run.
+    opened = [h for h in hosts if metrics[h]["opens"] or metrics[h]["episodes"]]
     for host, length, _start, _last, ended_by, ended_at in con.execute(
-        queries.load("failure_streaks"), params
+        queries.load("failure_streaks"), _params(window, opened)
     ).fetchall():
         result[host].streaks.append(Streak(length, ended_by, ended_at))
 
