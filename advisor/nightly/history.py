@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from advisor.frames import relation_frame
 from advisor.nightly.store import open_store
 
 
@@ -28,11 +29,13 @@ def open_history(path: str | Path) -> History:
     con = open_store(Path(path), read_only=True)
     try:
         return History(
-            nights=con.execute("SELECT * EXCLUDE (contract) FROM hist.nights ORDER BY night").df(),
-            metrics=con.execute("SELECT * FROM hist.night_metrics ORDER BY night, host").df(),
-            recommendations=con.execute(
-                "SELECT * FROM hist.night_recommendations ORDER BY night, host, parameter"
-            ).df(),
+            nights=relation_frame(
+                con, "SELECT * EXCLUDE (contract) FROM hist.nights ORDER BY night"
+            ),
+            metrics=relation_frame(con, "SELECT * FROM hist.night_metrics ORDER BY night, host"),
+            recommendations=relation_frame(
+                con, "SELECT * FROM hist.night_recommendations ORDER BY night, host, parameter"
+            ),
         )
     finally:
         con.close()

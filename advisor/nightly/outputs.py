@@ -18,6 +18,7 @@ import duckdb
 from advisor import __version__, queries
 from advisor.analysis import Analysis
 from advisor.errors import UsageError
+from advisor.frames import relation_frame
 from advisor.nightly.stability import Advice, StabilityRules
 from advisor.nightly.trend_figures import host_trends
 from advisor.report import render_report
@@ -49,7 +50,7 @@ def trends_html(
     con: duckdb.DuckDBPyConnection, night: date, advice: list[Advice], rules: StabilityRules
 ) -> str:
     """The trends section of night ``night`` (needs ``hist`` attached to ``con``)."""
-    frame = con.execute(queries.load("nightly_trends"), {"night": night}).df()
+    frame = relation_frame(con, queries.load("nightly_trends"), {"night": night})
     trends = host_trends(frame) if not frame.empty else []
     for index, chart in enumerate(c for t in trends for c in t.charts):
         chart.id = f"trend-{index}"
