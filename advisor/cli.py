@@ -156,6 +156,10 @@ def advise(
             "new file (comments and order kept; never the input).",
         ),
     ] = None,
+    html: Annotated[
+        Path | None,
+        typer.Option("--html", help="Also write the HTML report (self-contained) to this file."),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No warnings on stderr.")] = False,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="List every source and its warnings.")
@@ -180,6 +184,10 @@ def advise(
         )
         if write_config is not None:
             written = save_config(analysis.hosts, breaker_config.path, write_config)
+        if html is not None:
+            from advisor.report import save_report  # Plotly is imported only when asked for
+
+            save_report(analysis, html)
     except AdvisorError as exc:
         raise fail(exc) from None
     if output_format is OutputFormat.json:
@@ -228,9 +236,18 @@ from advisor.commands.simulate import simulate  # noqa: E402
 app.add_typer(breaker_app, name="breaker", help="Show per-host breakers; open or close one.")
 app.command("simulate")(simulate)
 
+from advisor.commands.report import report  # noqa: E402
+
+app.command("report")(report)
+
 from advisor.commands.nightly import nightly  # noqa: E402
 
 app.command("nightly")(nightly)
+
+
+from advisor.commands.replay import replay  # noqa: E402
+
+app.command("replay")(replay)
 
 
 def main() -> None:

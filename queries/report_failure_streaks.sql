@@ -1,11 +1,18 @@
 -- Distribution of failure-streak lengths per host: runs of consecutive failures among
--- calls admitted while the breaker was closed, inside the window (same definition as
--- failure_streaks.sql, which the rules read streak by streak). Each streak is ended by
--- a success, by the breaker opening (closed -> open), or by the end of the data
--- (`ended_by` success | open | end). Lengths above $max_length count as $max_length.
-WITH seq AS (
+-- calls admitted while the breaker was closed, inside the window (the definition of
+-- failure_streaks.sql, which the rules read streak by streak). A streak is ended by a
+-- success, by the breaker opening (closed -> open), or by the end of the data
+-- (`ended_by` success | open | end); lengths above $max_length count as $max_length.
+-- Each failure is matched to the next ender of its host and run (ASOF join on a 64-bit
+-- hash of run and host, cheaper to sort than the strings); streaks are the failures that
+-- share an ender. `pos` orders one instant as failure, then open, then success.
+WITH seq AS MATERIALIZED (
     SELECT
-        coalesce(run_id, '') AS run_key, host, ts,
+        hash(run_id, host) AS run_host,
+        host,
+        epoch_us(ts) * 4
+            + CASE WHEN kind = 'transition' THEN 1 WHEN outcome = 'failure' THEN 0 ELSE 2 END
+            AS pos,
         CASE WHEN kind = 'transition' THEN 'open' ELSE outcome::VARCHAR END AS what
     FROM events
     WHERE ts BETWEEN $start AND $end
@@ -13,28 +20,20 @@ WITH seq AS (
         AND ((kind = 'call' AND state = 'closed' AND outcome IN ('success', 'failure'))
             OR (kind = 'transition' AND old_state = 'closed' AND new_state = 'open'))
 ),
-marked AS (
-    -- Numbered by the enders still to come (a running count from the end), a streak
-    -- and the row that ends it share `grp`.
-    SELECT
-        *,
-        sum(CASE WHEN what = 'failure' THEN 0 ELSE 1 END) OVER (
-            PARTITION BY run_key, host
-            ORDER BY ts DESC, CASE what WHEN 'failure' THEN 0 WHEN 'open' THEN 1 ELSE 2 END DESC
-            ROWS UNBOUNDED PRECEDING
-        ) AS grp
-    FROM seq
+failures AS (
+    SELECT run_host, host, pos FROM seq WHERE what = 'failure'
+),
+enders AS (
+    SELECT run_host, pos, what FROM seq WHERE what <> 'failure'
 ),
 streaks AS (
-    SELECT
-        host,
-        count(*) FILTER (WHERE what = 'failure') AS length,
-        coalesce(max(what) FILTER (WHERE what <> 'failure'), 'end') AS ended_by
-    FROM marked
-    GROUP BY run_key, host, grp
+    SELECT f.host, count(*) AS length, coalesce(any_value(e.what), 'end') AS ended_by
+    FROM failures AS f
+    ASOF LEFT JOIN enders AS e
+        ON e.run_host = f.run_host AND e.pos >= f.pos
+    GROUP BY f.run_host, f.host, e.pos
 )
 SELECT host, least(length, $max_length) AS length, ended_by, count(*) AS streaks
 FROM streaks
-WHERE length > 0
 GROUP BY ALL
 ORDER BY host, length, ended_by

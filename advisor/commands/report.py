@@ -1,0 +1,78 @@
+"""``breaker-advisor report``: the HTML tuning report of one window, as one offline file.
+
+Registered by ``advisor.cli`` after its option types exist (import this module
+through ``advisor.cli``, not on its own).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from advisor.analysis import analyze
+from advisor.cli import (
+    BreakerDefaultsOpt,
+    BreakerOpt,
+    BreakerResolverOpt,
+    BreakerRoleOpt,
+    ConfigOpt,
+    HostOpt,
+    LostWeightOpt,
+    RulesOpt,
+    SourcesArg,
+    UntilOpt,
+    WindowOpt,
+    fail,
+    load_breaker_config,
+)
+from advisor.errors import AdvisorError
+
+
+def report(
+    sources: SourcesArg,
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="HTML file to write (self-contained, works offline)."),
+    ],
+    window_s: WindowOpt = 3600,
+    until: UntilOpt = "now",
+    host: HostOpt = None,
+    config: ConfigOpt = None,
+    breaker: BreakerOpt = None,
+    breaker_role: BreakerRoleOpt = None,
+    breaker_defaults: BreakerDefaultsOpt = None,
+    breaker_resolver: BreakerResolverOpt = None,
+    rules: RulesOpt = None,
+    lost_weight: LostWeightOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No messages on stderr.")] = False,
+) -> None:
+    """Write the HTML tuning report: summary, fleet charts, one section per host.
+
+    Exit codes: 0 written; 1 written but a source could not be read; 2 usage error.
+    """
+    from advisor.report import save_report  # Plotly is imported only when a report is made
+
+    try:
+        breaker_config = load_breaker_config(
+            config, breaker, breaker_role, breaker_defaults, breaker_resolver
+        )
+        analysis = analyze(
+            sources,
+            window_s=window_s,
+            until=until,
+            hosts=host,
+            config=breaker_config,
+            rules=rules,
+            lost_weight=lost_weight,
+        )
+        written = save_report(analysis, out)
+    except AdvisorError as exc:
+        raise fail(exc) from None
+    if not quiet:
+        for source in analysis.unreadable_sources:
+            typer.echo(f"Error: {source.path}: not analysed: {source.error}", err=True)
+        typer.echo(f"wrote {written}", err=True)
+    if analysis.unreadable_sources:
+        raise typer.Exit(1)

@@ -1,0 +1,413 @@
+"""The HTML report: structure (golden outline), numbers equal to the JSON contract,
+chart data consistent with the metrics, escaping of hostile host names, offline-ness,
+templates and the two CLI entry points."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from advisor import analyze
+from advisor.cli import advise_app, app
+from advisor.errors import UsageError
+from advisor.report import render_report, save_report
+from advisor.report.formatting import pct
+from advisor.report.render import environment
+from advisor.report.series import collect
+from tests import manifests as m
+from tests.manifests import T0, call, change
+
+GOLDEN = Path(__file__).parent / "golden" / "report_outline.txt"
+REFRESH = "REFRESH_GOLDEN"  # REFRESH_GOLDEN=1 pytest tests/test_report.py rewrites GOLDEN
+UNTIL = T0 + 3600
+XSS = "<script>alert(1)</script>"
+
+
+def report_rows() -> list[tuple]:
+    """Four hosts over [T0, T0 + 3600]: flaky (streaks, a reopen, Retry-After), down
+    (an outage still open at the end), ok (healthy) and one named like a script."""
+    rows = [call(T0 + t, "flaky.example", "success") for t in range(10, 3600, 10)]
+    rows += [
+        call(T0 + 100.5, "flaky.example", "failure", status=503),
+        call(T0 + 101.5, "flaky.example", "failure", status=503),  # streak 2, ended by success
+        *[call(T0 + 200.5 + i * 0.1, "flaky.example", "failure") for i in range(5)],
+        change(T0 + 201, "flaky.example", "closed", "open", reset_timeout_s=60),  # streak 5
+        call(T0 + 230, "flaky.example", "rejected", "open"),
+        change(T0 + 261, "flaky.example", "open", "half_open"),
+        call(T0 + 261.1, "flaky.example", "failure", "half_open"),
+        change(T0 + 261.2, "flaky.example", "half_open", "open", reset_timeout_s=60),
+        change(T0 + 321.2, "flaky.example", "open", "half_open"),
+        call(T0 + 321.3, "flaky.example", "success", "half_open"),
+        change(T0 + 321.4, "flaky.example", "half_open", "closed"),
+        call(T0 + 500.5, "flaky.example", "failure", status=429, retry_after_s=120),
+        call(T0 + 3595.5, "flaky.example", "failure"),  # streak 1 at the end of the data
+    ]
+    rows += [call(T0 + t, "down.example", "success") for t in range(50, 1000, 50)]
+    rows += [
+        *[call(T0 + 1000 + i, "down.example", "failure", status=500) for i in range(5)],
+        change(T0 + 1004.5, "down.example", "closed", "open", reset_timeout_s=300),
+        change(T0 + 1304.5, "down.example", "open", "half_open"),
+        call(T0 + 1304.6, "down.example", "failure", "half_open", exc_type="ReadTimeout"),
+        change(T0 + 1304.7, "down.example", "half_open", "open", reset_timeout_s=300),
+    ]
+    rows += [call(T0 + t, "ok.example", "success") for t in range(30, 3600, 60)]
+    rows += [
+        call(T0 + 1990, XSS, "success"),
+        *[call(T0 + 1995 + i, XSS, "failure") for i in range(3)],
+        change(T0 + 1997.5, XSS, "closed", "open", reset_timeout_s=30),
+        change(T0 + 2030, XSS, "open", "half_open"),
+        call(T0 + 2030.1, XSS, "success", "half_open"),
+        change(T0 + 2030.2, XSS, "half_open", "closed"),
+    ]
+    return rows
+
+
+def report_manifest(path: Path) -> Path:
+    """The manifest of ``report_rows`` at ``path``."""
+    return m.breaker_events(path, report_rows())
+
+
+FIXED_ADVICE = {
+    "flaky.example": [
+        {
+            "parameter": "fail_max", "current": 5, "suggested": 8, "confidence": "high",
+            "rule": "false-open", "reasons": ["noise streaks of 5 open the breaker"],
+            "evidence": {"noise_streaks": 3, "streak_continue_p": 0.25},
+        },
+    ],
+    XSS: [
+        {
+            "parameter": "reset_timeout_s", "current": 30, "suggested": 30, "confidence": "low",
+            "rule": "insufficient-evidence", "reasons": [f"only one outage {XSS}"],
+            "evidence": {XSS: "<b>1</b>"},
+        },
+    ],
+}  # fmt: skip
+
+
+def fixed_analysis(tmp_path: Path):
+    """The fixture analysed, with the rules' advice replaced by FIXED_ADVICE (the report is
+    under test here, not the rules)."""
+    analysis = analyze(report_manifest(tmp_path / "manifest.sqlite3"), window_s=3600, until=UNTIL)
+    for host in analysis.hosts:
+        host.recommendations = [dict(r) for r in FIXED_ADVICE.get(host.host, [])]
+    return analysis
+
+
+@pytest.fixture
+def analysis(tmp_path):
+    return fixed_analysis(tmp_path)
+
+
+@pytest.fixture
+def html(analysis):
+    return render_report(analysis)
+
+
+# --- structure ------------------------------------------------------------------------
+
+
+class Outline(HTMLParser):
+    """The page's skeleton: sections, headings, table heads, charts and cards."""
+
+    HEADINGS = {"h1", "h2", "h3", "h4", "caption"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+        self.depth = 0
+        self.capture: str | None = None
+        self.text: list[str] = []
+        self.in_head = False
+
+    def emit(self, text: str) -> None:
+        self.lines.append("  " * self.depth + text)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "section":
+            self.emit(f"section #{a.get('id', '')}")
+            self.depth += 1
+        elif tag == "div" and "chart" in a.get("class", "").split():
+            self.emit(f"chart {a['data-kind']}")
+        elif tag == "article":
+            self.emit(f"card {a.get('data-parameter', '')}")
+        elif tag == "thead":
+            self.in_head = True
+        elif tag in self.HEADINGS or (tag == "th" and self.in_head) or tag == "strong":
+            self.capture, self.text = tag, []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "section":
+            self.depth -= 1
+        elif tag == "thead":
+            self.in_head = False
+        elif tag == self.capture:
+            self.emit(f"{tag} {' '.join(''.join(self.text).split())}")
+            self.capture = None
+
+    def handle_data(self, data: str) -> None:
+        if self.capture:
+            self.text.append(data)
+
+
+def outline(html: str, tmp_path: Path) -> str:
+    parser = Outline()
+    parser.feed(html.replace(str(tmp_path), "TMP"))
+    return "\n".join(parser.lines) + "\n"
+
+
+def test_golden_outline(html, tmp_path):
+    got = outline(html, tmp_path)
+    if os.environ.get(REFRESH):
+        GOLDEN.parent.mkdir(exist_ok=True)
+        GOLDEN.write_text(got)
+    assert got == GOLDEN.read_text(), f"structure changed; refresh with {REFRESH}=1 if intended"
+
+
+def test_golden_refresh_switch_is_off():
+    assert not os.environ.get(REFRESH), f"unset {REFRESH}: it rewrites the golden file"
+
+
+def test_sections_and_anchors(html, analysis):
+    for section in ("summary", "fleet", "hosts", "data-quality"):
+        assert f'<section id="{section}"' in html
+    links = re.findall(r'<a href="#(host-\d+)" data-anchor', html)
+    assert len(links) == len(analysis.hosts) == 4
+    for anchor in links:
+        assert f'<section class="host" id="{anchor}"' in html
+    from plotly.offline import get_plotlyjs
+
+    ids = re.findall(r'\sid="([^"]*)"', html.replace(get_plotlyjs(), ""))
+    assert len(ids) > 20
+    assert [i for i in ids if not re.fullmatch(r"[a-z0-9-]+", i)] == [], "ids are safe slugs"
+
+
+class Rows(HTMLParser):
+    """``{host: {key: (data-value, text)}}`` from the summary's host table."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, dict[str, tuple[str, str]]] = {}
+        self.host: str | None = None
+        self.key: tuple[str, str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "tr" and "data-host" in a:
+            self.host = a["data-host"]
+            self.rows[self.host] = {}
+        elif tag == "td" and self.host and "data-key" in a:
+            self.key = (a["data-key"], a["data-value"] or "")
+            self.rows[self.host][self.key[0]] = (self.key[1], "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "tr":
+            self.host = None
+        elif tag == "td":
+            self.key = None
+
+    def handle_data(self, data: str) -> None:
+        if self.host and self.key:
+            value, text = self.rows[self.host][self.key[0]]
+            self.rows[self.host][self.key[0]] = (value, text + data.strip())
+
+
+def summary_rows(html: str) -> dict[str, dict[str, tuple[str, str]]]:
+    parser = Rows()
+    parser.feed(html.split('id="host-table"')[1].split("</table>")[0])
+    return parser.rows
+
+
+def test_summary_numbers_equal_the_json_output(tmp_path):
+    source = report_manifest(tmp_path / "manifest.sqlite3")
+    out = tmp_path / "report.html"
+    window = ["--window-s", "3600", "--until", str(UNTIL)]
+    runner = CliRunner()
+    result = runner.invoke(app, ["report", str(source), *window, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(advise_app, ["--format", "json", *window, str(source)])
+    assert result.exit_code == 0, result.output
+    contract = json.loads(result.stdout)
+    html = out.read_text()
+    rows = summary_rows(html)
+    assert list(rows) == [  # attention order: changes first, then open time
+        h["host"]
+        for h in sorted(
+            contract["hosts"],
+            key=lambda h: (
+                -sum(r["suggested"] != r["current"] for r in h["recommendations"]),
+                -h["metrics"]["open_time_s"],
+                -h["metrics"]["opens"],
+                -h["metrics"]["failure_rate"],
+                h["host"],
+            ),
+        )
+    ]
+    for item in contract["hosts"]:
+        metrics, row = item["metrics"], rows[item["host"]]
+        for key in ("opens", "open_time_s", "failure_rate", "half_open_success_rate"):
+            assert json.loads(row[key][0]) == metrics[key], (item["host"], key)
+        assert row["opens"][1] == str(metrics["opens"])
+        assert row["open_time_s"][1] == pct(metrics["open_time_s"] / 3600)
+        assert row["half_open_success_rate"][1] == pct(metrics["half_open_success_rate"])
+    embedded = re.search(r'<script type="application/json" id="analysis-json">(.*?)</script>', html)
+    assert embedded
+    payload = json.loads(embedded.group(1))
+    assert payload["hosts"] == contract["hosts"]
+    assert payload["window"] == contract["window"]
+    calls = sum(h["metrics"]["calls"] for h in contract["hosts"])
+    assert f'<dd data-key="calls">{calls:,}</dd>' in html
+
+
+def test_headline_counts_changes_and_names_the_worst_host(analysis, html):
+    down = next(h for h in analysis.hosts if h.host == "down.example")
+    share = pct(down.metrics["open_time_s"] / 3600)
+    expected = (
+        f"1 host needs changes; down.example was cut off by its breaker {share} of the window."
+    )
+    assert f'<p class="headline" id="headline">{expected}</p>' in html
+
+
+def test_recommendation_cards_show_reasons_and_evidence(html):
+    assert "<code>fail_max</code>: 5 → 8</h4>" in html
+    assert "noise streaks of 5 open the breaker" in html
+    assert "<dt>streak continue p</dt><dd>0.25</dd>" in html
+    assert "<code>reset_timeout_s</code>: keep 30</h4>" in html  # a note, not a change
+
+
+# --- chart data agrees with the metrics -------------------------------------------------
+
+
+def test_chart_series_add_up_to_the_metrics(analysis):
+    series = collect(analysis)
+    for host in analysis.hosts:
+        metrics, data = host.metrics, series.hosts[host.host]
+        opens = series.opens.get(host.host)
+        assert (0 if opens is None else int(opens.sum())) == metrics["opens"]
+        assert int(data.failures.sum()) == metrics["failures"]
+        assert int(data.trial_successes.sum()) == metrics["half_open_successes"]
+        assert int(data.trial_failures.sum()) == metrics["half_open_failures"]
+        assert sum(n for n, _ in data.durations["open"].values()) == metrics["opens"]
+        assert sum(n for n, _ in data.durations["episode"].values()) == metrics["episodes"]
+        open_s = sum(data.bands.open_s)
+        assert open_s == pytest.approx(metrics["open_time_s"]), host.host
+
+
+def test_failure_streaks_and_what_ended_them(analysis):
+    streaks = collect(analysis).hosts["flaky.example"].streaks
+    assert streaks == {"success": {1: 1, 2: 1}, "open": {5: 1}, "end": {1: 1}}
+    assert collect(analysis).hosts["down.example"].streaks == {
+        "success": {},
+        "open": {5: 1},
+        "end": {},
+    }
+
+
+def test_censored_and_inferred_data_are_reported(analysis, html):
+    data = collect(analysis).hosts["down.example"]
+    assert (data.censored_opens, data.censored_episodes) == (1, 1)
+    assert data.bands.censored == [True]
+    assert "1 open stay(s) still open at the window end" in html
+    assert '<section id="data-quality"' in html
+
+
+# --- escaping and offline ----------------------------------------------------------------
+
+
+def test_script_host_is_escaped_in_html_and_json_blocks(html):
+    assert XSS not in html
+    assert "<b>1</b>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    blocks = re.findall(r'<script type="application/json" id="([^"]+)">(.*?)</script>', html, re.S)
+    assert len(blocks) > 5
+    decoded = []
+    for block_id, text in blocks:
+        assert "<" not in text and ">" not in text, block_id
+        decoded.append(json.dumps(json.loads(text)))
+    assert any("alert(1)" in d for d in decoded)
+    assert len(re.findall(r"<script\b", html)) == len(blocks) + 2  # plotly.js + the page script
+
+
+def test_page_is_self_contained(html):
+    from plotly.offline import get_plotlyjs
+
+    bundle = get_plotlyjs()
+    assert html.count(bundle[:200]) == 1, "Plotly inlined exactly once"
+    page = html.replace(bundle, "")
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
+    assert "<link" not in page and "@import" not in page and "url(" not in page
+    assert "Content-Security-Policy" in page and "default-src 'none'" in page
+
+
+def test_environment_is_built_once_and_autoescapes():
+    env = environment()
+    assert env is environment()
+    assert env.autoescape is True
+
+
+def test_user_templates_come_first(analysis, tmp_path):
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    custom = '<section id="fleet"><p>{{ "<custom>" }}</p></section>\n'
+    (folder / "_fleet.html.j2").write_text(custom)
+    html = render_report(analysis, templates=folder)
+    assert "<p>&lt;custom&gt;</p>" in html
+    assert '<section id="summary"' in html
+
+
+def test_empty_window_renders(tmp_path):
+    source = report_manifest(tmp_path / "manifest.sqlite3")
+    html = render_report(analyze(source, window_s=60, until=T0 - 3600))
+    assert "No breaker telemetry in this window." in html
+    assert 'class="chart"' not in html
+
+
+def test_save_report_raises_usage_error_when_unwritable(analysis, tmp_path):
+    with pytest.raises(UsageError, match="cannot write the report"):
+        save_report(analysis, tmp_path / "missing" / "report.html")
+
+
+# --- CLI --------------------------------------------------------------------------------
+
+
+def test_advise_html_writes_the_report_too(tmp_path):
+    source = report_manifest(tmp_path / "manifest.sqlite3")
+    out = tmp_path / "advise.html"
+    result = CliRunner().invoke(
+        advise_app,
+        ["--window-s", "3600", "--until", str(UNTIL), "--html", str(out), str(source)],
+    )
+    assert result.exit_code == 0, result.output
+    assert out.read_text().startswith("<!doctype html>")
+    assert "flaky.example" in result.stdout  # the table is still printed
+
+
+def test_report_command_exit_codes(tmp_path):
+    source = report_manifest(tmp_path / "manifest.sqlite3")
+    (tmp_path / "broken.sqlite3").write_bytes(b"not a database")
+    out = tmp_path / "report.html"
+    runner = CliRunner()
+    result = runner.invoke(app, ["report", str(tmp_path), "--until", str(UNTIL), "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    assert "broken.sqlite3: not analysed" in result.stderr
+    assert out.is_file()
+    result = runner.invoke(
+        app, ["report", str(source), "--out", str(tmp_path / "no" / "such" / "dir.html")]
+    )
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: cannot write the report")
+
+
+def test_every_figure_passes_plotlys_validators(analysis, monkeypatch):
+    from advisor.report import figures
+
+    monkeypatch.setattr(figures, "VALIDATE", True)
+    html = render_report(analysis)  # go.Figure(...) raises on any unknown property or value
+    assert html.count('class="chart"') == 15
