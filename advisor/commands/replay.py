@@ -1,0 +1,143 @@
+"""``breaker-advisor replay``: back-test a breaker setting against recorded traffic."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from advisor.errors import AdvisorError
+from advisor.replay import Grid, default_grid, parse_values, what_if
+from advisor.replay.render import render_what_if
+from advisor.rules import load_rule_settings
+
+
+class ReplayFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+def _fail(exc: AdvisorError) -> typer.Exit:
+    from advisor.cli import fail  # late: advisor.cli imports this module to register it
+
+    return fail(exc)
+
+
+def replay(
+    sources: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Manifest files, directories (searched recursively) or globs.",
+            show_default=False,
+            metavar="SOURCES",
+        ),
+    ],
+    host: Annotated[str, typer.Option("--host", help="The host to replay (case-insensitive).")],
+    fail_max: Annotated[
+        int | None, typer.Option("--fail-max", help="Candidate fail_max (default: current).", min=1)
+    ] = None,
+    reset_timeout_s: Annotated[
+        float | None,
+        typer.Option("--reset-timeout-s", help="Candidate reset_timeout_s (default: current)."),
+    ] = None,
+    success_threshold: Annotated[
+        int | None,
+        typer.Option(
+            "--success-threshold", help="Candidate success_threshold (default: current).", min=1
+        ),
+    ] = None,
+    window_s: Annotated[
+        float,
+        typer.Option("--window-s", help="Window length in seconds, ending at --until.", min=1),
+    ] = 3600,
+    until: Annotated[
+        str,
+        typer.Option(
+            "--until",
+            help="Window end: ISO-8601, epoch seconds, 'now' or 'latest' (newest event).",
+        ),
+    ] = "now",
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "--breaker-config",
+            help="Current breakers.yaml (default: $DOCSTOKG_BREAKERS_YAML).",
+        ),
+    ] = None,
+    rules: Annotated[
+        Path | None, typer.Option("--rules", help="YAML overriding rule thresholds and bounds.")
+    ] = None,
+    lost_weight: Annotated[
+        float | None,
+        typer.Option(
+            "--lost-weight",
+            help="Cost of a refused call while the host was up, in wasted calls (default 0.5).",
+        ),
+    ] = None,
+    grid: Annotated[
+        bool,
+        typer.Option(
+            "--grid", help="Also search fail_max x reset_timeout_s; print the Pareto front."
+        ),
+    ] = False,
+    grid_size: Annotated[
+        int,
+        typer.Option("--grid-size", help="Values per knob, spread over the rules' bounds.", min=1),
+    ] = 11,
+    grid_fail_max: Annotated[
+        str | None,
+        typer.Option("--grid-fail-max", help="fail_max values to search, e.g. 2,3,5,8."),
+    ] = None,
+    grid_reset_timeout_s: Annotated[
+        str | None,
+        typer.Option(
+            "--grid-reset-timeout-s", help="reset_timeout_s values to search, e.g. 10,30,60,120."
+        ),
+    ] = None,
+    output_format: Annotated[
+        ReplayFormat, typer.Option("--format", "-f", help="table or json.")
+    ] = ReplayFormat.table,
+) -> None:
+    """Replay a host's recorded calls under today's breaker setting and a candidate.
+
+    Counts wasted calls (sent into a down host), lost calls (refused while it was up),
+    opens, and detect / resume times; --grid searches fail_max x reset_timeout_s and
+    prints the Pareto front and the setting minimising wasted + w x lost.
+    """
+    try:
+        spec: Grid | None = None
+        if grid or grid_fail_max or grid_reset_timeout_s:
+            square = default_grid(load_rule_settings(rules), grid_size)
+            spec = Grid(
+                parse_values(grid_fail_max, integer=True, name="--grid-fail-max")
+                if grid_fail_max
+                else square.fail_max,
+                parse_values(grid_reset_timeout_s, integer=False, name="--grid-reset-timeout-s")
+                if grid_reset_timeout_s
+                else square.reset_timeout_s,
+            )
+        result = what_if(
+            sources,
+            host=host,
+            fail_max=fail_max,
+            reset_timeout_s=reset_timeout_s,
+            success_threshold=success_threshold,
+            window_s=window_s,
+            until=until,
+            config=config,
+            rules=rules,
+            lost_weight=lost_weight,
+            grid=spec,
+        )
+    except AdvisorError as exc:
+        raise _fail(exc) from None
+    if output_format is ReplayFormat.json:
+        sys.stdout.write(json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n")
+    else:
+        render_what_if(result, Console(highlight=False, width=None if sys.stdout.isatty() else 200))

@@ -1,0 +1,157 @@
+"""Back-test the rules' recommendations on the recorded traffic, and the per-host
+trade-off data (Pareto front, current and suggested points) the report charts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from advisor.replay.evaluate import ReplayResult, replay
+from advisor.replay.grid import Grid, default_grid, grid_search
+from advisor.replay.load import load_timelines
+from advisor.replay.machine import Setting
+
+if TYPE_CHECKING:  # advisor.analysis calls attach_replay: no import at run time
+    from advisor.analysis import Analysis, HostResult
+
+REPLAYED = ("fail_max", "reset_timeout_s", "success_threshold")
+
+
+def _replayable(rec: dict[str, Any], current: dict[str, Any]) -> bool:
+    value, now = rec.get("suggested"), rec.get("current")
+    return (
+        rec.get("parameter") in REPLAYED
+        and isinstance(value, int | float)
+        and isinstance(now, int | float)
+        and value != now
+        and value > 0
+        and bool(current.get("fail_max"))
+        and bool(current.get("reset_timeout_s"))
+    )
+
+
+def _counts(result: ReplayResult, lost_weight: float) -> dict[str, Any]:
+    return {
+        "wasted": result.wasted,
+        "lost": result.lost,
+        "cost": round(result.cost(lost_weight), 3),
+        "opens": result.opens,
+        "detect_s": result.detect_s,
+        "resume_s": result.resume_s,
+    }
+
+
+def suggested_setting(host: HostResult) -> Setting | None:
+    """The host's current setting with its replayable recommendations applied (None
+    when there is none)."""
+    recs = [r for r in host.recommendations if _replayable(r, host.current)]
+    if not recs:
+        return None
+    setting = Setting.from_current(host.current)
+    for rec in recs:
+        setting = setting.with_value(rec["parameter"], rec["suggested"])
+    return setting
+
+
+def attach_replay(analysis: Analysis) -> list[dict[str, Any]]:
+    """Replay each ``fail_max`` / ``reset_timeout_s`` / ``success_threshold``
+    recommendation over the host's recorded traffic, next to today's setting.
+
+    Each such recommendation gains ``evidence.replay`` (``current`` and ``suggested``:
+    wasted, lost, cost, opens, detect_s, resume_s; ``inferred_share`` of the window). One
+    whose replayed cost (``wasted + w * lost``, ``w`` = ``lost_weight``) is higher than
+    today's is dropped, and the host's warnings say why.
+
+    Returns:
+        The vetoed recommendations, each with its ``host``.
+    """
+    w = analysis.settings["lost_weight"]
+    wanted = [
+        h for h in analysis.hosts if any(_replayable(r, h.current) for r in h.recommendations)
+    ]
+    if not wanted:
+        return []
+    timelines = load_timelines(analysis.con, analysis.window, [h.host for h in wanted])
+    vetoed: list[dict[str, Any]] = []
+    for host in wanted:
+        timeline = timelines.get(host.host)
+        if timeline is None or not timeline.runs:
+            continue
+        base = Setting.from_current(host.current)
+        today = replay(timeline, base)
+        kept = []
+        for rec in host.recommendations:
+            if not _replayable(rec, host.current):
+                kept.append(rec)
+                continue
+            after = replay(timeline, base.with_value(rec["parameter"], rec["suggested"]))
+            rec["evidence"]["replay"] = {
+                "current": _counts(today, w),
+                "suggested": _counts(after, w),
+                "inferred_share": round(timeline.health.inferred_share, 4),
+            }
+            if after.cost(w) > today.cost(w):
+                host.warnings.append(
+                    f"replay vetoed {rec['parameter']} {rec['current']} -> {rec['suggested']} "
+                    f"({rec['rule']}): on the recorded traffic it would cost "
+                    f"{after.cost(w):.1f} instead of {today.cost(w):.1f} (wasted "
+                    f"{today.wasted} -> {after.wasted}, lost {today.lost} -> {after.lost}; "
+                    f"{timeline.health.inferred_share:.0%} of the window's health inferred)"
+                )
+                vetoed.append({"host": host.host, **rec})
+                continue
+            kept.append(rec)
+        host.recommendations = kept
+    return vetoed
+
+
+def trade_offs(
+    analysis: Analysis, hosts: Sequence[str] | None = None, grid: Grid | None = None
+) -> dict[str, dict[str, Any]]:
+    """Per host, the replayed trade-off between wasted and lost calls, for a chart.
+
+    Args:
+        analysis: the analysis (its window, settings and hosts' current values).
+        hosts: only these hosts; all analysed hosts when None.
+        grid: the ``fail_max`` x ``reset_timeout_s`` values; 11 x 11 over the rules'
+            bounds when None.
+
+    Returns:
+        ``{host: {"lost_weight", "inferred_share", "front": [point...], "best": point,
+        "current": point, "suggested": point | None}}``; a point is a dict of
+        ``fail_max, reset_timeout_s, success_threshold, wasted, lost, cost, opens``
+        (``front`` by ascending wasted). Hosts without calls are left out.
+    """
+    grid = grid or default_grid(analysis.settings)
+    w = analysis.settings["lost_weight"]
+    chosen = [h for h in analysis.hosts if hosts is None or h.host in set(hosts)]
+    timelines = load_timelines(analysis.con, analysis.window, [h.host for h in chosen])
+    result: dict[str, dict[str, Any]] = {}
+    for host in chosen:
+        timeline = timelines.get(host.host)
+        if timeline is None or not timeline.runs:
+            continue
+        base = Setting.from_current(host.current)
+        search = grid_search(timeline, grid, base, w)
+        suggested = suggested_setting(host)
+        result[host.host] = {
+            "lost_weight": w,
+            "inferred_share": round(timeline.health.inferred_share, 4),
+            "front": search.front(),
+            "best": search.point(*search.best_cell()),
+            "current": _point(replay(timeline, base, timings=False), w),
+            "suggested": (
+                _point(replay(timeline, suggested, timings=False), w) if suggested else None
+            ),
+        }
+    return result
+
+
+def _point(result: ReplayResult, lost_weight: float) -> dict[str, Any]:
+    return {
+        **result.setting.to_dict(),
+        "wasted": result.wasted,
+        "lost": result.lost,
+        "cost": round(result.cost(lost_weight), 3),
+        "opens": result.opens,
+    }

@@ -1,0 +1,181 @@
+"""A host's recorded request arrivals, each with the outcome it would get if sent.
+
+Every call of the window is an arrival, refused ones included. A call that reached the
+host keeps its recorded outcome; a refused call gets the one its host's health (observed
+or inferred, ``advisor.replay.health``) implies: a failure, with the remaining Retry-After,
+while the host was down, a success otherwise. Arrivals are grouped by run: each run of
+the runtime had its own breaker, while the host's health is shared.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from advisor.replay.health import US, Health, reconstruct
+
+OK, FAIL, NEUTRAL, REFUSED = 0, 1, 2, 3  # outcome codes (REFUSED only as recorded)
+
+
+class Run:
+    """One breaker's arrivals, in the shape the state machine jumps through.
+
+    Attributes:
+        t: arrival times (microseconds since the window start), sorted.
+        fidx / sidx: indices of arrivals that fail / succeed (neutral ones are in neither).
+        raidx: indices of failures carrying a Retry-After; ``ra`` its microseconds per arrival.
+        cum_ok: ``cum_ok[i]`` arrivals before ``i`` that would not fail.
+        streak: per failure (aligned with ``fidx``), consecutive failures since the last
+            success, itself included (neutral calls do not break a streak).
+    """
+
+    __slots__ = ("t", "fidx", "sidx", "raidx", "ra", "cum_ok", "streak", "n", "_reach")
+
+    def __init__(self, t: np.ndarray, outcome: np.ndarray, ra: np.ndarray) -> None:
+        fails = outcome == FAIL
+        self.n = int(t.size)
+        self.t: list[int] = t.tolist()
+        self.fidx: list[int] = np.flatnonzero(fails).tolist()
+        self.sidx: list[int] = np.flatnonzero(outcome == OK).tolist()
+        self.raidx: list[int] = np.flatnonzero(fails & (ra > 0)).tolist()
+        self.ra: list[int] = np.where(fails, ra, 0).tolist()
+        self.cum_ok: list[int] = np.concatenate([[0], np.cumsum(~fails)]).tolist()
+        cum_fail = np.cumsum(fails)
+        since = np.maximum.accumulate(np.where(outcome == OK, cum_fail, 0)) if t.size else cum_fail
+        self.streak: list[int] = (cum_fail - since)[fails].tolist()
+        self._reach: dict[int, list[int]] = {}
+
+    @property
+    def failures(self) -> int:
+        """Arrivals that would fail if sent."""
+        return len(self.fidx)
+
+    def reach(self, fail_max: int) -> list[int]:
+        """Indices of failures that make a streak exactly ``fail_max`` long (cached)."""
+        found = self._reach.get(fail_max)
+        if found is None:
+            streak = np.asarray(self.streak)
+            found = np.asarray(self.fidx)[streak == fail_max].tolist()
+            self._reach[fail_max] = found
+        return found
+
+    def index_at(self, t: int) -> int:
+        """First arrival at or after ``t``."""
+        return bisect_left(self.t, t)
+
+
+@dataclass
+class Timeline:
+    """One host's arrivals in the window, grouped into runs, and its health.
+
+    ``run_keys``, ``times``, ``codes`` and ``retry_after`` are the recorded calls (codes
+    ``OK``/``FAIL``/``NEUTRAL``/``REFUSED``, Retry-After in microseconds, 0 when none);
+    ``with_health`` rebuilds the outcomes over another health (e.g. a known truth).
+    """
+
+    host: str
+    start_us: int
+    length_us: int
+    run_keys: np.ndarray
+    times: np.ndarray
+    codes: np.ndarray
+    retry_after: np.ndarray
+    health: Health
+    runs: list[Run] = field(default_factory=list)
+    outcomes: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
+
+    @property
+    def arrivals(self) -> int:
+        """Calls that arrived, refused ones included."""
+        return int(self.times.size)
+
+    @property
+    def refused(self) -> int:
+        """Calls the recorded breaker refused."""
+        return int((self.codes == REFUSED).sum())
+
+    @property
+    def recorded_wasted(self) -> int:
+        """Calls that reached the host and failed, as recorded."""
+        return int((self.codes == FAIL).sum())
+
+    @property
+    def recorded_lost(self) -> int:
+        """Refused calls that would have succeeded, by this timeline's health."""
+        return int(((self.codes == REFUSED) & (self.outcomes != FAIL)).sum())
+
+    def with_health(self, health: Health) -> Timeline:
+        """The same arrivals with the refused calls' outcomes taken from ``health``."""
+        return _assemble(
+            self.host, self.start_us, self.length_us, self.run_keys, self.times, self.codes,
+            self.retry_after, health,
+        )  # fmt: skip
+
+
+def build_timeline(
+    host: str,
+    start_us: int,
+    length_us: int,
+    run_keys: np.ndarray,
+    times: np.ndarray,
+    codes: np.ndarray,
+    retry_after: np.ndarray,
+    health: Health | None = None,
+) -> Timeline:
+    """A timeline from recorded calls; health is reconstructed from them when not given.
+
+    Args:
+        host: the host.
+        start_us: window start, epoch microseconds.
+        length_us: window length in microseconds.
+        run_keys: per call, the run it belongs to.
+        times: per call, microseconds since the window start (sorted).
+        codes: per call, ``OK``/``FAIL``/``NEUTRAL``/``REFUSED``.
+        retry_after: per call, Retry-After in microseconds (0: none).
+        health: known health; reconstructed from the calls when None.
+    """
+    times = np.asarray(times, np.int64)
+    codes = np.asarray(codes, np.int8)
+    retry_after = np.asarray(retry_after, np.int64)
+    if health is None:
+        seen = codes != REFUSED
+        health = reconstruct(
+            times[seen], codes[seen] == FAIL, retry_after[seen], times[~seen], length_us
+        )
+    return _assemble(
+        host, start_us, length_us, np.asarray(run_keys), times, codes, retry_after, health
+    )
+
+
+def _assemble(
+    host: str,
+    start_us: int,
+    length_us: int,
+    run_keys: np.ndarray,
+    times: np.ndarray,
+    codes: np.ndarray,
+    retry_after: np.ndarray,
+    health: Health,
+) -> Timeline:
+    hidden = codes == REFUSED
+    down = health.down_at(times[hidden])
+    outcomes = codes.copy()
+    outcomes[hidden] = np.where(down, FAIL, OK)
+    ra = retry_after.copy()
+    ra[hidden] = np.where(down, health.retry_after_left(times[hidden]), 0)
+    timeline = Timeline(
+        host, start_us, length_us, run_keys, times, codes, retry_after, health, outcomes=outcomes
+    )
+    if times.size:
+        keys, first = np.unique(run_keys, return_index=True)
+        for key in keys[np.argsort(first)]:
+            mine = np.flatnonzero(run_keys == key)
+            timeline.runs.append(Run(times[mine], outcomes[mine], ra[mine]))
+    return timeline
+
+
+def seconds_to_us(seconds: float) -> int:
+    """Seconds -> integer microseconds, rounded as ``datetime.timedelta`` rounds."""
+    return round(seconds * US)
