@@ -11,6 +11,7 @@ from advisor.errors import (
     StoreError,
     UsageError,
 )
+from advisor.nightly import open_history
 from advisor.window import Window
 
 __version__ = "0.1.0"
@@ -27,4 +28,5 @@ __all__ = [
     "Window",
     "__version__",
     "analyze",
+    "open_history",
 ]

@@ -254,13 +254,28 @@ def analyze(
     load_events(con, found)
     latest = con.execute(queries.load("latest_event")).fetchone()[0]
     window = make_window(window_s, parse_until(until, latest))
+    return analyze_window(con, window, found, hosts=hosts, config=breaker_config, settings=settings)
+
+
+def analyze_window(
+    con: duckdb.DuckDBPyConnection,
+    window: Window,
+    sources: list[Source],
+    *,
+    hosts: Sequence[str] | None = None,
+    config: BreakerConfig,
+    settings: dict[str, Any],
+    generated_at: datetime | None = None,
+) -> Analysis:
+    """Metrics, evidence and advice for ``window`` over the ``events`` already in ``con``
+    (filled from sources by ``analyze``, or from the history store by the nightly job)."""
     compute_relations(con, window)
     metrics = host_metrics(con, window, hosts)
     evidence = collect_evidence(con, window, metrics, settings)
     currents, origins = {}, {}
     for host in metrics:
-        currents[host], origins[host] = current_settings(breaker_config, host, evidence[host])
-    advice, incidents = recommend(evidence, currents, settings, disabled=breaker_config.disabled)
+        currents[host], origins[host] = current_settings(config, host, evidence[host])
+    advice, incidents = recommend(evidence, currents, settings, disabled=config.disabled)
     results = []
     for host, values in metrics.items():
         result = HostResult(
@@ -277,19 +292,19 @@ def analyze(
             )
         results.append(result)
     notes = []
-    if breaker_config.disabled:
+    if config.disabled:
         notes.append(
             "breakers are disabled (DOCSTOKG_BREAKER_DISABLED): no breaker changes suggested"
         )
     notes.extend(incident.describe() for incident in incidents)
     return Analysis(
         window=window,
-        sources=found,
+        sources=sources,
         hosts=results,
         notes=notes,
-        generated_at=datetime.now(UTC),
+        generated_at=generated_at or datetime.now(UTC),
         con=con,
-        config=breaker_config,
+        config=config,
         settings=settings,
         incidents=incidents,
     )

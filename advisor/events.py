@@ -137,7 +137,9 @@ def _drop_duplicates(con: duckdb.DuckDBPyConnection, by_path: dict[str, Source])
     con.execute("DELETE FROM event_rows WHERE rowid IN (SELECT row_id FROM duplicate_rows)")
     con.execute("DROP TABLE duplicate_rows")
     for path, count in dropped.items():
-        source = by_path[path]
+        source = by_path.get(path)
+        if source is None:
+            continue
         if count == source.events:
             source.warnings.append(
                 f"duplicate of another source: all {count} events are also in another file"
@@ -149,11 +151,17 @@ def _drop_duplicates(con: duckdb.DuckDBPyConnection, by_path: dict[str, Source])
             )
 
 
+def finalize_events(con: duckdb.DuckDBPyConnection, by_path: dict[str, Source]) -> None:
+    """Drop copies of events found in several sources (warning the sources in
+    ``by_path``) and repair half-open trials logged as ``closed``."""
+    _drop_duplicates(con, by_path)
+    con.execute(queries.load("events_half_open_fix"))
+
+
 def load_events(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> None:
     """Fill ``events`` from every readable source and record counts and warnings."""
     create_schema(con, sources)
     stage_sources(con, sources)
     by_path = {s.path: s for s in sources}
     _collect_problems(con, by_path)
-    _drop_duplicates(con, by_path)
-    con.execute(queries.load("events_half_open_fix"))
+    finalize_events(con, by_path)

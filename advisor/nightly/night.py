@@ -3,8 +3,8 @@
 Rather than re-reading sources, ``analyze_night`` fills the in-memory
 ``event_rows`` (the relation ``advisor.events`` builds) from ``hist.events`` in
 the window plus ``LOOKBACK`` before it and from the rows this run staged, then
-applies the same de-duplication and half-open repair, and runs the same metrics
-and rules as ``advisor.analyze`` (its steps after ``load_events``).
+applies the same de-duplication and half-open repair (``finalize_events``), and runs
+``advisor.analysis.analyze_window`` like ``advisor.analyze`` does.
 """
 
 from __future__ import annotations
@@ -15,11 +15,9 @@ from typing import Any
 import duckdb
 
 from advisor import queries
-from advisor.analysis import Analysis, HostResult
+from advisor.analysis import Analysis, analyze_window
 from advisor.config import BreakerConfig
-from advisor.current import current_settings
-from advisor.metrics import compute_relations, host_metrics
-from advisor.rules import collect_evidence, recommend
+from advisor.events import finalize_events
 from advisor.sources import Source
 from advisor.window import Window
 
@@ -38,12 +36,7 @@ def _load_window_events(con: duckdb.DuckDBPyConnection, window: Window) -> None:
         {"from": window.start - LOOKBACK, "end": window.end},
     )
     con.execute("CREATE VIEW events AS SELECT * EXCLUDE (problem) FROM event_rows")
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE duplicate_rows AS " + queries.load("events_duplicates")
-    )
-    con.execute("DELETE FROM event_rows WHERE rowid IN (SELECT row_id FROM duplicate_rows)")
-    con.execute("DROP TABLE duplicate_rows")
-    con.execute(queries.load("events_half_open_fix"))
+    finalize_events(con, {})
 
 
 def _window_sources(con: duckdb.DuckDBPyConnection, window: Window) -> list[Source]:
@@ -64,28 +57,13 @@ def analyze_night(
     """Metrics and recommendations of ``night`` over the store plus staged rows."""
     window = night_window(night)
     _load_window_events(con, window)
-    compute_relations(con, window)
-    metrics = host_metrics(con, window)
-    evidence = collect_evidence(con, window, metrics, settings)
-    currents, origins = {}, {}
-    for host in metrics:
-        currents[host], origins[host] = current_settings(config, host, evidence[host])
-    advice, incidents = recommend(evidence, currents, settings, disabled=config.disabled)
-    hosts = [
-        HostResult(host, values, currents[host], advice[host], origins[host])
-        for host, values in metrics.items()
-    ]
-    notes = [incident.describe() for incident in incidents]
-    return Analysis(
-        window=window,
-        sources=_window_sources(con, window),
-        hosts=hosts,
-        notes=notes,
-        generated_at=window.end,
-        con=con,
+    return analyze_window(
+        con,
+        window,
+        _window_sources(con, window),
         config=config,
         settings=settings,
-        incidents=incidents,
+        generated_at=window.end,
     )
 
 
