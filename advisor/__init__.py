@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+__version__ = "0.1.0"  # before the imports: submodules read it
+
+from typing import TYPE_CHECKING  # noqa: E402
+
 from advisor.analysis import Analysis, HostResult, analyze
 from advisor.errors import (
     AdvisorError,
@@ -11,10 +15,19 @@ from advisor.errors import (
     StoreError,
     UsageError,
 )
-from advisor.nightly import open_history
 from advisor.window import Window
 
-__version__ = "0.1.0"
+if TYPE_CHECKING:
+    from advisor.nightly import History
+
+
+def open_history(path: str) -> History:
+    """The nightly history store at ``path`` as DataFrames (``.nights``, ``.metrics``,
+    ``.recommendations``); see ``advisor.nightly.open_history``."""
+    from advisor.nightly import open_history as _open_history
+
+    return _open_history(path)
+
 
 __all__ = [
     "AdvisorError",

@@ -12,23 +12,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pandas as pd
-import plotly.graph_objects as go
 
-from advisor import explore, queries
+from advisor import queries
 from advisor.config import BreakerConfig, load_config
 from advisor.current import current_settings
 from advisor.database import connect
 from advisor.events import load_events
-from advisor.frames import metrics_frame, recommendations_frame, relation_frame
 from advisor.metrics import compute_relations, host_metrics
 from advisor.rules import collect_evidence, load_rule_settings, recommend
 from advisor.rules.fleet_incident import Incident
 from advisor.sources import Source, open_sources
 from advisor.window import Window, iso_z, make_window, parse_until
+
+if TYPE_CHECKING:  # pandas and plotly load only when a notebook asks for them
+    import pandas as pd
+    import plotly.graph_objects as go
 
 SCHEMA_VERSION = 1
 
@@ -55,6 +56,8 @@ class HostResult:
              " ".join(r["reasons"])]
             for r in self.recommendations
         ]  # fmt: skip
+        from advisor import explore
+
         return explore.html_table(
             self.host,
             ["parameter", "current", "suggested", "confidence", "rule", "why"],
@@ -130,16 +133,22 @@ class Analysis:
     def sql(self, query: str, params: dict[str, Any] | list[Any] | None = None) -> pd.DataFrame:
         """Run SQL on the attached, normalised relations (``events``, ``open_intervals``,
         ``episodes``, ``half_open_trials``; sources as ``s0``, ``s1``...) -> DataFrame."""
+        from advisor.frames import relation_frame
+
         return relation_frame(self.con, query, params)
 
     @property
     def metrics(self) -> pd.DataFrame:
         """One row per host (index), the contract's metric fields as columns."""
+        from advisor.frames import metrics_frame
+
         return metrics_frame([h.to_dict() for h in self.hosts])
 
     @property
     def recommendations(self) -> pd.DataFrame:
         """One row per recommendation (and note), hosts in contract order."""
+        from advisor.frames import recommendations_frame
+
         return recommendations_frame([h.to_dict() for h in self.hosts])
 
     @property
@@ -166,14 +175,20 @@ class Analysis:
 
     def timeline(self, host: str) -> go.Figure:
         """Plotly state timeline of one host (renders inline in Jupyter)."""
+        from advisor import explore
+
         return explore.timeline(self, host)
 
     def fleet_heatmap(self) -> go.Figure:
         """Plotly heat map of opens per host over time."""
+        from advisor import explore
+
         return explore.fleet_heatmap(self)
 
     def fleet_timeline(self) -> go.Figure:
         """Plotly state timelines of the hosts that need attention."""
+        from advisor import explore
+
         return explore.fleet_timeline(self)
 
     def report(self, path: str | Path) -> Path:
@@ -201,6 +216,8 @@ class Analysis:
             f"{window['start']} .. {window['end']}: {len(self.hosts)} hosts, "
             f"{sum(len(h.changes) for h in self.hosts)} suggested changes"
         )
+        from advisor import explore
+
         return explore.html_table(caption, ["host", "calls", "opens", "open time", "advice"], rows)
 
 
