@@ -94,6 +94,7 @@ class ManifestWriter:
 
     def _init_state(self) -> None:
         self._buffer: list[Row] = []
+        self._due = self.batch_size  # buffered events that trigger the next write attempt
         self._lock = threading.Lock()
         self._io_lock = threading.Lock()
         self._stop = threading.Event()
@@ -132,7 +133,7 @@ class ManifestWriter:
             buffer = self._buffer
             buffer.append((ts, host, event_type, details_json))
             size = len(buffer)
-        if size >= self.batch_size:
+        if size >= self._due:
             # never wait for another process's write lock while a few batches fit in memory
             self._flush(block=size >= self.batch_size * _MAX_DEFERRED_BATCHES)
         elif self._flusher is None and self.flush_interval_s is not None:
@@ -169,7 +170,9 @@ class ManifestWriter:
                 raise
             if not done:
                 self._requeue(batch)
+                self._due = len(batch) + max(1, self.batch_size // 4)  # try again a bit later
                 return 0
+            self._due = self.batch_size
             self.written += len(batch)
             return len(batch)
         finally:
