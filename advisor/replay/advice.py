@@ -41,6 +41,12 @@ def _counts(result: ReplayResult, lost_weight: float) -> dict[str, Any]:
     }
 
 
+def _worse(after: float, before: float, settings: dict[str, Any]) -> bool:
+    """More expensive by more than noise (the rules' own noise floor for a saving)."""
+    noise = max(settings["min_saving_calls"], settings["min_saving_fraction"] * before)
+    return after - before > noise
+
+
 def suggested_setting(host: HostResult) -> Setting | None:
     """The host's current setting with its replayable recommendations applied (None
     when there is none)."""
@@ -60,7 +66,9 @@ def attach_replay(analysis: Analysis) -> list[dict[str, Any]]:
     Each such recommendation gains ``evidence.replay`` (``current`` and ``suggested``:
     wasted, lost, cost, opens, detect_s, resume_s; ``inferred_share`` of the window). One
     whose replayed cost (``wasted + w * lost``, ``w`` = ``lost_weight``) is higher than
-    today's is dropped, and the host's warnings say why.
+    today's by more than noise (``min_saving_calls``, or ``min_saving_fraction`` of
+    today's cost: the same floor a saving must clear) is dropped, and the host's warnings
+    say why. A replay is one realisation of the recorded traffic, hence the margin.
 
     Returns:
         The vetoed recommendations, each with its ``host``.
@@ -90,7 +98,7 @@ def attach_replay(analysis: Analysis) -> list[dict[str, Any]]:
                 "suggested": _counts(after, w),
                 "inferred_share": round(timeline.health.inferred_share, 4),
             }
-            if after.cost(w) > today.cost(w):
+            if _worse(after.cost(w), today.cost(w), analysis.settings):
                 host.warnings.append(
                     f"replay vetoed {rec['parameter']} {rec['current']} -> {rec['suggested']} "
                     f"({rec['rule']}): on the recorded traffic it would cost "

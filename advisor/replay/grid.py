@@ -4,14 +4,12 @@ minimising ``wasted + w * lost`` and the Pareto front of (wasted, lost)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from advisor.errors import UsageError
-from advisor.replay.evaluate import replay
 from advisor.replay.machine import Setting, run_breaker
 from advisor.replay.timeline import Timeline, seconds_to_us
 
@@ -191,13 +189,3 @@ def parse_values(text: str, *, integer: bool, name: str) -> tuple:
             raise UsageError(f"{name}: expected {kind}, got {part.strip()!r}")
         values.add(value)
     return tuple(int(v) if integer or v.is_integer() else v for v in sorted(values))
-
-
-def replay_cells(
-    result: GridResult, timeline: Timeline, cells: Sequence[tuple[int, int]]
-) -> list[dict[str, Any]]:
-    """Full replays (with detect / resume times) of some cells, as dicts."""
-    return [
-        replay(timeline, result.grid.setting(i, j, result.base)).to_dict(result.lost_weight)
-        for i, j in cells
-    ]

@@ -31,22 +31,27 @@ def load_timelines(
         hosts: case-folded host names; all when None.
     """
     params = {"start": window.start, "end": window.end, "hosts": list(hosts) if hosts else None}
-    data = con.execute(queries.load("replay_calls"), params).fetchnumpy()
-    start, length = window_us(window)
-    names = np.asarray(data["host"], dtype=object)
-    if names.size == 0:
+    names = [row[0] for row in con.execute(queries.load("replay_hosts"), params).fetchall()]
+    if not names:
         return {}
-    edges = np.flatnonzero(names[1:] != names[:-1]) + 1
+    data = con.execute(
+        queries.load("replay_calls"), {"start": window.start, "end": window.end, "hosts": names}
+    ).fetchnumpy()
+    host_id = np.asarray(data["host_id"])
+    times = np.asarray(data["t_us"], np.int64)
+    order = np.lexsort((data["src_rowid"], data["source_id"], times, host_id))
+    host_id, times = host_id[order], times[order]
+    runs = np.asarray(data["run_hash"])[order]
+    codes = np.asarray(data["code"], np.int8)[order]
+    retry_after = np.asarray(data["retry_after_us"], np.int64)[order]
+    start, length = window_us(window)
+    edges = np.searchsorted(host_id, np.arange(len(names) + 1))
     result: dict[str, Timeline] = {}
-    for lo, hi in zip(np.r_[0, edges], np.r_[edges, names.size], strict=True):
-        host = str(names[lo])
-        result[host] = build_timeline(
-            host,
-            start,
-            length,
-            np.asarray(data["run_key"][lo:hi], dtype=object),
-            np.asarray(data["t_us"][lo:hi], np.int64) - start,
-            np.asarray(data["code"][lo:hi], np.int8),
-            np.asarray(data["retry_after_us"][lo:hi], np.int64),
-        )
+    for index, name in enumerate(names):
+        lo, hi = edges[index], edges[index + 1]
+        if hi > lo:
+            result[name] = build_timeline(
+                name, start, length, runs[lo:hi], times[lo:hi] - start, codes[lo:hi],
+                retry_after[lo:hi],
+            )  # fmt: skip
     return result
