@@ -47,10 +47,16 @@ _TYPED = {"i1", "u1", "i2", "u2", "i4", "u4", "f4", "f8"}  # what plotly.js deco
 
 @dataclass(frozen=True)
 class ChartTable:
-    """The numbers behind a chart, as text rows (for readers without the chart)."""
+    """How the page script lists the numbers behind a chart, from the figure's own traces
+    (one column per trace, setting lines left out; rows with only zeros skipped).
 
-    head: tuple[str, ...]
-    rows: list[tuple[str, ...]]
+    ``rows``: ``ranges`` (a step histogram: row i spans x[i] to x[i + 1]) or ``values``
+    (one row per x); ``cap``: the largest x stands for "this or more".
+    """
+
+    label: str
+    rows: str = "values"
+    cap: int | None = None
 
 
 @dataclass
@@ -107,13 +113,9 @@ def _chart(
 
 
 def _layout(height: int, **extra: Any) -> dict[str, Any]:
-    return {
-        "height": height,
-        "margin": {"l": 60, "r": 20, "t": 10, "b": 40},
-        "legend": {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
-        "hovermode": "closest",
-        **extra,
-    }
+    """Height and what differs per figure; margins, legend place, fonts and colours are
+    the page theme's (reports/templates/_charts.js.j2)."""
+    return {"height": height, **extra}
 
 
 def _pattern(shape: str) -> dict[str, Any]:
@@ -146,6 +148,7 @@ def _setting_lines(
                     "line": {"color": COLOURS[kind], "width": 2, "dash": dash},
                     "name": name,
                     "hovertemplate": name + "<extra></extra>",
+                    "meta": "setting",  # not data: left out of the numbers table
                 }
             )
             xs.append(x)
@@ -182,7 +185,7 @@ def fleet_opens(series: ReportSeries, hosts: Sequence[HostView]) -> Chart | None
         heatmap["texttemplate"] = "%{z}"
     layout = _layout(
         90 + 22 * len(rows),
-        margin={"l": 200, "r": 20, "t": 10, "b": 40},
+        margin={"l": 200},
         xaxis=_time_axis(series),
         yaxis={"autorange": "reversed", "type": "category", "automargin": True},
     )
@@ -215,7 +218,7 @@ def fleet_open_time(hosts: Sequence[HostView]) -> Chart | None:
     }
     layout = _layout(
         70 + 22 * len(shown),
-        margin={"l": 200, "r": 50, "t": 10, "b": 40},
+        margin={"l": 200, "r": 50},
         showlegend=False,
         xaxis={"title": {"text": "% of the window open"}, "rangemode": "tozero"},
         yaxis={"autorange": "reversed", "type": "category", "automargin": True},
@@ -294,7 +297,7 @@ def fleet_timeline(series: ReportSeries, hosts: Sequence[HostView]) -> Chart | N
     layout = _layout(
         110 + 26 * len(rows),
         barmode="overlay",
-        margin={"l": 200, "r": 20, "t": 10, "b": 40},
+        margin={"l": 200},
         xaxis=_time_axis(series),
         yaxis={
             "tickvals": list(range(len(rows))),
@@ -317,14 +320,42 @@ def fleet_timeline(series: ReportSeries, hosts: Sequence[HostView]) -> Chart | N
 # ----------------------------------------------------------------------------- one host
 
 
+def _trial_traces(series: ReportSeries, host: HostView, yaxis: str) -> list[dict]:
+    """Half-open trial outcomes per coarse bucket, failures stacked on successes."""
+    data, grid = series.hosts[host.host], series.coarse
+    traces = []
+    for values, base, name, kind, pattern in (
+        (data.trial_successes, None, "trials succeeded", "success", ""),
+        (data.trial_failures, data.trial_successes, "trials failed", "failure", "x"),
+    ):
+        if not values.any():
+            continue
+        trace = {
+            "type": "bar",
+            "x0": grid.start_ms + grid.width_ms / 2,
+            "dx": grid.width_ms,
+            "y": _counts(values),
+            "yaxis": yaxis,
+            "name": name,
+            "marker": {"color": COLOURS[kind], "pattern": _pattern(pattern)},
+            "hovertemplate": "%{x|%H:%M}: %{y} " + name + "<extra></extra>",
+        }
+        if base is not None and base.any():
+            trace["base"] = _counts(base)
+        traces.append(trace)
+    return traces
+
+
 def host_timeline(series: ReportSeries, host: HostView) -> Chart | None:
-    """State bands over failures per bucket and the Retry-After values seen."""
+    """One time axis, three panels: breaker state bands; failures per bucket with the
+    Retry-After values seen; half-open trial outcomes."""
     data = series.hosts[host.host]
     has_failures = bool(data.failures.any())
     retry = ~np.isnan(data.retry_after_max)
-    if not (len(data.bands) or has_failures or retry.any()):
+    trials = _trial_traces(series, host, "y4")
+    if not (len(data.bands) or has_failures or retry.any() or trials):
         return None
-    grid = series.fine
+    grid, coarse = series.fine, series.coarse
     traces = [_closed_trace(series, 1), *_band_traces([data.bands])]
     per = duration(grid.width_s)
     if has_failures:
@@ -344,44 +375,59 @@ def host_timeline(series: ReportSeries, host: HostView) -> Chart | None:
         traces.append(
             {
                 "type": "scatter",
-                "x0": grid.start_ms + grid.width_ms / 2,
-                "dx": grid.width_ms,
+                "x0": coarse.start_ms + coarse.width_ms / 2,
+                "dx": coarse.width_ms,
                 "y": typed(data.retry_after_max, "f4"),  # NaN: no Retry-After in that bucket
                 "yaxis": "y3",
                 "mode": "markers",
                 "marker": {"symbol": "triangle-down", "size": 9, "color": COLOURS["suggested"]},
-                "name": f"Retry-After (max per {per}, s)",
+                "name": f"Retry-After (max per {duration(coarse.width_s)}, s)",
                 "hovertemplate": "%{x|%H:%M}: Retry-After up to %{y} s<extra></extra>",
             }
         )
+    traces += trials
+    # Panels from the top: state, failures (+ Retry-After on the right), trials.
+    state, fails, tried = (
+        ([0.84, 0.98], [0.38, 0.76], [0, 0.3]) if trials else ([0.74, 0.98], [0, 0.62], None)
+    )
     layout = _layout(
-        260,
+        340 if trials else 260,
         barmode="overlay",
         bargap=0.1,
-        xaxis=_time_axis(series, anchor="y2"),
+        xaxis=_time_axis(series, anchor="y4" if trials else "y2"),
         yaxis={
-            "domain": [0.74, 0.98], "tickvals": [0], "ticktext": ["state"],
+            "domain": state, "tickvals": [0], "ticktext": ["state"],
             "range": [-0.5, 0.5], "fixedrange": True,
         },
-        yaxis2={"domain": [0, 0.62], "title": {"text": "failures"}, "rangemode": "tozero"},
+        yaxis2={"domain": fails, "title": {"text": "failures"}, "rangemode": "tozero"},
         yaxis3={
             "overlaying": "y2", "side": "right", "title": {"text": "Retry-After s"},
             "showgrid": False, "rangemode": "tozero",
         },
-        margin={"l": 60, "r": 60, "t": 10, "b": 40},
+        margin={"r": 60},
     )  # fmt: skip
+    if tried:
+        layout["yaxis4"] = {"domain": tried, "title": {"text": "trials"}, "rangemode": "tozero"}
     m = host.metrics
     caption = (
         f"Top: breaker state (closed pale, open hatched, half-open dotted); {m['opens']} opens, "
-        f"open {pct(host.open_fraction)} of the window. Bottom: {count(m['failures'])} failures "
+        f"open {pct(host.open_fraction)} of the window. Middle: {count(m['failures'])} failures "
         f"per {per}"
     )
     ra = m["retry_after_s"]
     if ra["count"]:
         seen = f"{count(ra['count'])}×, up to {duration(ra['max'])}"
         caption += f"; triangles: Retry-After seen {seen}"
-    title = "State timeline, failures and Retry-After"
-    return _chart("timeline", title, caption + ".", traces, layout)
+    caption += "."
+    if trials:
+        caption += (
+            f" Bottom: {count(m['half_open_trials'])} half-open trials per "
+            f"{duration(coarse.width_s)}, {count(m['half_open_successes'])} succeeded (plain), "
+            f"{count(m['half_open_failures'])} failed (×): success rate "
+            f"{pct(m['half_open_success_rate'])}."
+        )
+    title = "State timeline, failures, Retry-After and half-open trials"
+    return _chart("timeline", title, caption, traces, layout)
 
 
 def _edges(bins: Sequence[int]) -> np.ndarray:
@@ -397,19 +443,19 @@ def host_durations(series: ReportSeries, host: HostView) -> Chart | None:
     edges = _edges(bins)
     first = min(bins)
     traces = []
-    table_counts: dict[str, list[int]] = {}
+    bin_counts: dict[str, list[int]] = {}  # what -> count per bin
     for what, name, style in (
         ("open", "open stays", {"fill": "tozeroy", "fillpattern": {"shape": "/"}}),
         ("episode", "episodes (open → closed)", {"line": {"shape": "hv", "dash": "dash"}}),
     ):
         counts = [data[what].get(first + i, (0, 0))[0] for i in range(len(edges) - 1)]
-        table_counts[what] = counts
+        bin_counts[what] = counts
         if not any(counts):
             continue
         traces.append(
             {
                 "type": "scatter",
-                "x": typed(edges, "f8"),
+                "x": typed(edges, "f4"),
                 "y": _counts(np.array([*counts, counts[-1]])),
                 "mode": "lines",
                 "line": {"shape": "hv"},
@@ -419,7 +465,7 @@ def host_durations(series: ReportSeries, host: HostView) -> Chart | None:
                 **style,
             }
         )
-    top = max(c for counts in table_counts.values() for c in counts)
+    top = max(c for counts in bin_counts.values() for c in counts)
     lines, xs = _setting_lines(host, "reset_timeout_s", lambda v: v, (0, top * 1.1), " s")
     low, high = min([edges[0], *xs]), max([edges[-1], *xs])
     layout = _layout(
@@ -439,55 +485,9 @@ def host_durations(series: ReportSeries, host: HostView) -> Chart | None:
         f"{duration(ed['p50'])}, longest {duration(ed['max'])}). Dotted line: current "
         "reset_timeout_s; dashed: suggested (values in the legend)."
     )
-    rows = [
-        (
-            f"{duration(edges[i])} – {duration(edges[i + 1])}",
-            str(table_counts["open"][i]),
-            str(table_counts["episode"][i]),
-        )
-        for i in range(len(edges) - 1)
-        if table_counts["open"][i] or table_counts["episode"][i]
-    ]
-    table = ChartTable(("duration", "open stays", "episodes"), rows)
+    table = ChartTable("duration, seconds", rows="ranges")
     title = "Open and episode durations"
     return _chart("histogram", title, caption, traces + lines, layout, table=table)
-
-
-def host_trials(series: ReportSeries, host: HostView) -> Chart | None:
-    """Half-open trial outcomes per coarse bucket (stacked)."""
-    data = series.hosts[host.host]
-    if not (data.trial_successes.any() or data.trial_failures.any()):
-        return None
-    grid = series.coarse
-    traces = [
-        {
-            "type": "bar",
-            "x0": grid.start_ms + grid.width_ms / 2,
-            "dx": grid.width_ms,
-            "y": _counts(values),
-            "name": name,
-            "marker": {"color": COLOURS[kind], "pattern": _pattern(pattern)},
-            "hovertemplate": "%{x|%H:%M}: %{y} " + name + "<extra></extra>",
-        }
-        for values, name, kind, pattern in (
-            (data.trial_successes, "trials succeeded", "success", ""),
-            (data.trial_failures, "trials failed", "failure", "x"),
-        )
-        if values.any()
-    ]
-    layout = _layout(
-        220,
-        barmode="stack",
-        xaxis=_time_axis(series),
-        yaxis={"title": {"text": "trials"}, "rangemode": "tozero"},
-    )
-    m = host.metrics
-    caption = (
-        f"{m['half_open_trials']} half-open trials, counted per {duration(grid.width_s)}: "
-        f"{m['half_open_successes']} succeeded (plain bars), {m['half_open_failures']} failed "
-        f"(bars marked ×); success rate {pct(m['half_open_success_rate'])}."
-    )
-    return _chart("bar", "Half-open trial outcomes", caption, traces, layout)
 
 
 STREAK_LABELS = {
@@ -546,10 +546,5 @@ def host_streaks(series: ReportSeries, host: HostView) -> Chart | None:
         f"Dotted line: current fail_max {value(current)}"
         + (f"; dashed: suggested {value(suggested)}." if suggested is not None else ".")
     )
-    rows = [
-        (f"{n}{'+' if n >= MAX_STREAK else ''}", *(str(per_ending[e][n - 1]) for e in per_ending))
-        for n in lengths
-        if any(per_ending[e][n - 1] for e in STREAK_LABELS)
-    ]
-    table = ChartTable(("length", *(label for label, _, _ in STREAK_LABELS.values())), rows)
+    table = ChartTable("failures in a row", cap=MAX_STREAK)
     return _chart("bar", "Failure streaks", caption, traces + lines, layout, table=table)

@@ -68,7 +68,6 @@ def _host_charts(series: ReportSeries, host: HostView) -> list[figures.Chart]:
     builders = (
         figures.host_timeline,
         figures.host_durations,
-        figures.host_trials,
         figures.host_streaks,
     )
     return [c for c in (build(series, host) for build in builders) if c is not None]

@@ -24,7 +24,7 @@ NICE_WIDTHS_S = (
 FINE_BUCKETS = 240  # per-host timelines: at most this many buckets over the window
 COARSE_BUCKETS = 48  # fleet heat map and half-open trials
 BAND_RESOLUTION = 600  # state bands closer than window / this are merged
-PER_DECADE = 8  # duration histogram bins per factor of ten
+PER_DECADE = 5  # duration histogram bins per factor of ten (x1.58 per bin)
 MAX_STREAK = 30  # longer failure streaks are counted as this long
 STREAK_ENDINGS = ("open", "success", "end")
 
@@ -87,7 +87,7 @@ class HostSeries:
     """Everything the per-host charts of one host show."""
 
     failures: np.ndarray  # per fine bucket
-    retry_after_max: np.ndarray  # per fine bucket, NaN where no Retry-After was seen
+    retry_after_max: np.ndarray  # per coarse bucket, NaN where no Retry-After was seen
     trial_successes: np.ndarray  # per coarse bucket
     trial_failures: np.ndarray  # per coarse bucket
     bands: Bands = field(default_factory=Bands)
@@ -140,7 +140,7 @@ def collect(analysis: Analysis) -> ReportSeries:
     hosts = {
         name: HostSeries(
             failures=np.zeros(fine.count, dtype=np.uint32),
-            retry_after_max=np.full(fine.count, np.nan),
+            retry_after_max=np.full(coarse.count, np.nan),
             trial_successes=np.zeros(coarse.count, dtype=np.uint32),
             trial_failures=np.zeros(coarse.count, dtype=np.uint32),
         )
@@ -185,16 +185,14 @@ def _fill_calls(
     coarse: Buckets,
     hosts: dict[str, HostSeries],
 ) -> None:
-    """Failures and Retry-After per fine bucket; half-open trials per coarse bucket."""
+    """Failures per fine bucket; Retry-After and half-open trials per coarse bucket."""
     for host, bucket, failures, t_ok, t_fail, ra_count, ra_max in _rows(
         con, "report_call_buckets", {**params, "bucket_us": fine.width_us}
     ):
         series = hosts[host]
-        i = fine.index(bucket)
-        series.failures[i] = failures
+        series.failures[fine.index(bucket)] = failures
+        j = coarse.index(bucket * fine.width_s // coarse.width_s)
         if ra_count:
-            series.retry_after_max[i] = ra_max
-        if t_ok or t_fail:
-            j = coarse.index(bucket * fine.width_s // coarse.width_s)
-            series.trial_successes[j] += t_ok
-            series.trial_failures[j] += t_fail
+            series.retry_after_max[j] = np.fmax(series.retry_after_max[j], ra_max)
+        series.trial_successes[j] += t_ok
+        series.trial_failures[j] += t_fail
