@@ -76,14 +76,24 @@ def test_recovery_time_moves_at_most_one_step_per_run(tmp_path):
     assert rec["evidence"]["unclamped"] > 20
 
 
-def test_recovery_time_from_far_above_comes_down(tmp_path):
+def test_recovery_time_from_far_above_converges_night_by_night(tmp_path):
+    """From 900 s the first probe always succeeds, so one night cannot say how short
+    the outages are; applying the (step-limited) advice night after night must still
+    settle within a factor 2 of the optimum."""
     optimum = brute_force_optimum()
-    analysis = run(
-        tmp_path, slow_host(900).rows, defaults="fail_max:3,reset:900",
-        rules={"max_step": 1000}, window_s=6 * HOURS,
-    )  # fmt: skip
-    rec = advice(analysis, "slow.example")["reset_timeout_s"]
-    assert optimum / 2 <= rec["suggested"] <= optimum * 2, (rec, optimum)
+    reset = 900.0
+    for night in range(8):
+        folder = tmp_path / f"night{night}"
+        folder.mkdir()
+        analysis = run(
+            folder, slow_host(reset).rows, defaults=f"fail_max:3,reset:{reset}",
+            window_s=6 * HOURS,
+        )  # fmt: skip
+        rec = advice(analysis, "slow.example").get("reset_timeout_s")
+        if rec is None:
+            break
+        reset = float(rec["suggested"])
+    assert optimum / 2 <= reset <= optimum * 2, (reset, optimum)
 
 
 def test_host_at_its_optimum_gets_no_change(tmp_path):

@@ -4,6 +4,7 @@ which only echoes the configured timeout)."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,8 @@ from advisor.rules.evidence import HostEvidence
 from advisor.rules.stats import confidence
 
 NAME = "recovery-time"
+MAX_EPISODES = 60
+GRID_POINTS = 40  # candidate timeouts, log-spaced over the bounds (~18 % apart)
 
 
 def retry_after_floor(ev: HostEvidence, settings: dict[str, Any]) -> float | None:
@@ -26,6 +29,9 @@ def retry_after_floor(ev: HostEvidence, settings: dict[str, Any]) -> float | Non
 
 def propose(ev: HostEvidence, current: dict[str, Any], settings: dict[str, Any]) -> list[Proposal]:
     episodes = ev.tuning_episodes()
+    if len(episodes) > MAX_EPISODES:  # evenly spread: the distribution, at bounded cost
+        step = len(episodes) / MAX_EPISODES
+        episodes = [episodes[int(i * step)] for i in range(MAX_EPISODES)]
     now = current.get("reset_timeout_s")
     if len(episodes) < settings["recovery_time"]["min_episodes"] or ev.rate <= 0 or not now:
         return []
@@ -34,7 +40,7 @@ def propose(ev: HostEvidence, current: dict[str, Any], settings: dict[str, Any])
     outages = recovery_samples(bounds)
     censored = np.array([e.censored for e in episodes])
     low, high = settings["bounds"]["reset_timeout_s"]
-    grid = np.unique(np.concatenate([np.geomspace(low, high, 64), [float(now)]]))
+    grid = np.unique(np.concatenate([np.geomspace(low, high, GRID_POINTS), [float(now)]]))
     wasted, lost = recovery_cost(outages, censored, grid, ev.rate)
     costs = wasted + w * lost
     best = float(grid[int(np.argmin(costs))])
@@ -42,17 +48,22 @@ def propose(ev: HostEvidence, current: dict[str, Any], settings: dict[str, Any])
     if floor is not None and best < floor:
         best = floor
 
+    @functools.cache
+    def samples(timeout: float) -> tuple[np.ndarray, np.ndarray]:
+        wa, lo = recovery_cost_samples(outages, censored, np.array([timeout]), ev.rate)
+        return wa[0], lo[0]
+
     def cost_of(timeout: float) -> float:
-        wa, lo = recovery_cost(outages, censored, np.array([float(timeout)]), ev.rate)
-        return float(wa[0] + w * lo[0])
+        wa, lo = samples(float(timeout))
+        return float(wa.mean(axis=1).sum() + w * lo.mean(axis=1).sum())
 
     def cost_samples(timeout: float) -> np.ndarray:
-        wa, lo = recovery_cost_samples(outages, censored, np.array([float(timeout)]), ev.rate)
-        return (wa[0] + w * lo[0]).ravel()
+        wa, lo = samples(float(timeout))
+        return (wa + w * lo).ravel()
 
     def per_outage(timeout: float) -> tuple[float, float]:
-        wa, lo = recovery_cost(outages, censored, np.array([float(timeout)]), ev.rate)
-        return float(wa[0]) / len(episodes), float(lo[0]) / len(episodes)
+        wa, lo = samples(float(timeout))
+        return float(wa.mean(axis=1).mean()), float(lo.mean(axis=1).mean())
 
     mids = sorted((lo + hi) / 2 for lo, hi in bounds)
     p50 = float(np.median(mids))
