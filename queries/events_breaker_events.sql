@@ -1,6 +1,8 @@
 -- breaker_events(id, ts, host, event_type, details): the seed guide's layout.
--- One row per state change or call outcome; `details` is JSON. `before_call`
--- rows are not calls and are dropped; anything else unrecognised is a problem row.
+-- One row per state change or call outcome; `details` is JSON, parsed once per row
+-- with only the keys its kind can carry (typed: numbers arrive as numbers, numeric
+-- strings are accepted). `before_call` rows are not calls and are dropped; anything
+-- else unrecognised is a problem row.
 WITH parsed AS (
     SELECT
         src_rowid,
@@ -8,15 +10,24 @@ WITH parsed AS (
         norm_ts(ts) AS ts,
         host AS raw_host,
         norm_event_type(event_type) AS etype,
-        details,
-        TRY(json_transform(details, '{
-            "old_state": "VARCHAR", "new_state": "VARCHAR", "old": "VARCHAR", "new": "VARCHAR",
-            "state": "VARCHAR", "status": "VARCHAR", "retry_after_s": "VARCHAR",
-            "role": "VARCHAR", "exc_type": "VARCHAR", "error": "VARCHAR",
-            "elapsed_ms": "VARCHAR", "run_id": "VARCHAR", "reset_timeout_s": "VARCHAR",
-            "manual": "VARCHAR"
-        }')) AS d
+        details
     FROM source_rows
+),
+typed AS (
+    SELECT
+        *,
+        CASE WHEN etype = 'state_change' THEN TRY(json_transform(details, '{
+            "old_state": "VARCHAR", "new_state": "VARCHAR", "old": "VARCHAR", "new": "VARCHAR",
+            "reset_timeout_s": "DOUBLE", "manual": "BOOLEAN", "run_id": "VARCHAR",
+            "role": "VARCHAR"
+        }')) END AS t,
+        CASE WHEN etype <> 'state_change' THEN TRY(json_transform(details, '{
+            "state": "VARCHAR", "status": "DOUBLE", "retry_after_s": "DOUBLE",
+            "role": "VARCHAR", "exc_type": "VARCHAR", "error": "VARCHAR",
+            "elapsed_ms": "DOUBLE", "run_id": "VARCHAR"
+        }')) END AS c
+    FROM parsed
+    WHERE etype IS DISTINCT FROM 'before_call'
 )
 SELECT
     $source AS source,
@@ -25,28 +36,27 @@ SELECT
     coalesce(
         row_problem(raw_ts, ts, raw_host),
         CASE
-            WHEN details IS NOT NULL AND d IS NULL THEN 'details is not valid JSON'
+            WHEN details IS NOT NULL AND t IS NULL AND c IS NULL THEN 'details is not valid JSON'
             WHEN etype IS NULL THEN 'event_type is empty'
             WHEN etype NOT IN ('state_change', 'success', 'failure', 'rejected', 'neutral')
                 THEN 'unknown event_type ' || left(etype, 40)
-            WHEN etype = 'state_change' AND norm_state(coalesce(d.new_state, d.new)) IS NULL
+            WHEN etype = 'state_change' AND norm_state(coalesce(t.new_state, t.new)) IS NULL
                 THEN 'state_change without a recognisable new state'
         END
     ) AS problem,
-    d.run_id AS run_id,
+    coalesce(t.run_id, c.run_id) AS run_id,
     ts,
     norm_host(raw_host) AS host,
-    d.role AS role,
+    coalesce(t.role, c.role) AS role,
     CASE WHEN etype = 'state_change' THEN 'transition' ELSE 'call' END AS kind,
-    CASE WHEN etype = 'state_change' THEN norm_state(coalesce(d.old_state, d.old)) END AS old_state,
-    CASE WHEN etype = 'state_change' THEN norm_state(coalesce(d.new_state, d.new)) END AS new_state,
-    CASE WHEN etype <> 'state_change' THEN norm_state(d.state) END AS state,
+    norm_state(coalesce(t.old_state, t.old)) AS old_state,
+    norm_state(coalesce(t.new_state, t.new)) AS new_state,
+    norm_state(c.state) AS state,
     CASE WHEN etype IN ('success', 'failure', 'rejected', 'neutral') THEN etype END AS outcome,
-    TRY_CAST(TRY_CAST(d.status AS DOUBLE) AS SMALLINT) AS status,
-    TRY_CAST(d.retry_after_s AS DOUBLE) AS retry_after_s,
-    TRY_CAST(d.elapsed_ms AS DOUBLE) AS elapsed_ms,
-    TRY_CAST(d.reset_timeout_s AS DOUBLE) AS reset_timeout_s,
-    coalesce(d.exc_type, d.error) AS error,
-    coalesce(TRY_CAST(d.manual AS BOOLEAN), false) AS manual
-FROM parsed
-WHERE etype IS DISTINCT FROM 'before_call'
+    TRY_CAST(c.status AS SMALLINT) AS status,
+    c.retry_after_s,
+    c.elapsed_ms,
+    t.reset_timeout_s,
+    coalesce(c.exc_type, c.error) AS error,
+    coalesce(t.manual, false) AS manual
+FROM typed
