@@ -1,6 +1,7 @@
 -- Outage episodes: from a closed -> open transition to the next -> closed transition
 -- of the same host and run; every open/half_open cycle in between belongs to it.
--- Episodes that start inside the window; unfinished at $end = censored there.
+-- Episodes that start inside the window; unfinished at $end = censored there (or at
+-- the run's last event when the run ended earlier).
 -- A transition with no recorded old state takes the previous transition's new state
 -- (or `closed` when it is the first one seen).
 CREATE OR REPLACE TEMP TABLE episodes AS
@@ -48,7 +49,9 @@ SELECT
     e.ended_at IS NULL AS censored,
     e.opens,
     e.manual,
-    (epoch_us(coalesce(e.ended_at, $end)) - epoch_us(e.started_at)) / 1e6 AS duration_s
+    (epoch_us(coalesce(e.ended_at, least($end, coalesce(r.last_ts, $end)))) - epoch_us(e.started_at)) / 1e6
+        AS duration_s
 FROM per_episode AS e
+LEFT JOIN run_ends AS r ON r.run_key = coalesce(e.run_id, '')
 WHERE e.started_at >= $start
 ORDER BY e.host, e.started_at

@@ -186,6 +186,20 @@ def test_http_events_and_breaker_transitions_layouts_give_the_same_metrics(tmp_p
     assert_metrics(metrics, expected)
 
 
+def test_an_open_left_by_a_run_that_stopped_ends_with_the_run(tmp_path, advise_json):
+    """Two back-to-back runs: run 1 stops with its breaker open at T0+100 (last event
+    T0+130); run 2 starts later. Run 1's open lasts 30 s, not to the window end."""
+    rows = [
+        change(T0 + 100, H, "closed", "open", run_id="r1"),
+        call(T0 + 130, H, "rejected", "open", run_id="r1"),
+        call(T0 + 500, H, "success", run_id="r2"),
+    ]
+    metrics = hosts_by_name(advise_json(m.breaker_events(tmp_path / "r.db", rows), until=str(T0 + 3600)))
+    assert metrics[H]["open_time_s"] == pytest.approx(30)
+    assert metrics[H]["open_duration_s"]["max"] == pytest.approx(30)
+    assert metrics[H]["episode_duration_s"]["max"] == pytest.approx(30)
+
+
 def test_julian_day_timestamps(tmp_path, advise_json):
     def jd(ts: float) -> float:
         return ts / 86400.0 + 2440587.5
@@ -236,14 +250,16 @@ def transition_sequences(draw):
 
 
 def reference(rows, start, end):
-    """Opens, open time, open durations and episodes by walking the list."""
+    """Opens, open time, open durations and episodes by walking the list (transitions
+    only: nothing shows the run stopped, so an open nothing follows lasts to ``end``)."""
     opens, open_time, durations, episodes = 0, 0.0, [], []
+    run_end = end
     for i, (t, old, new) in enumerate(rows):
         if t > end:
             break
         nxt = rows[i + 1][0] if i + 1 < len(rows) and rows[i + 1][0] <= end else None
         if new == "open":
-            stop = nxt if nxt is not None else end
+            stop = nxt if nxt is not None else run_end
             if stop > start:
                 open_time += stop - max(t, start)
             if t >= start:
@@ -253,7 +269,7 @@ def reference(rows, start, end):
                 close = next(
                     (r[0] for r in rows[i + 1 :] if r[2] == "closed" and r[0] <= end), None
                 )
-                episodes.append((close if close is not None else end) - t)
+                episodes.append((close if close is not None else run_end) - t)
     return opens, open_time, sorted(durations), sorted(episodes)
 
 
