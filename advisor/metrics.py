@@ -25,6 +25,7 @@ def _params(window: Window) -> dict[str, Any]:
 def compute_relations(con: duckdb.DuckDBPyConnection, window: Window) -> None:
     """Create the window's derived relations (temp tables named as in ``RELATIONS``)."""
     con.execute(queries.load("run_ends"))
+    con.execute(queries.load("failure_streaks_macro"))
     for name in RELATIONS:
         con.execute(queries.load(name), _params(window))
 

@@ -50,3 +50,4 @@ CREATE OR REPLACE MACRO row_problem(raw_ts, ts, raw_host) AS (
         WHEN norm_host(raw_host) IS NULL THEN 'host is empty'
     END
 );
+

@@ -1,25 +1,31 @@
 -- Stretches of time each host's breaker was not closed (open or half-open), clipped to
--- the window, for the state timelines. Stays that touch or lie closer than $gap_us to each
+-- the window (and, like open_intervals.sql, to the last event of a run that stopped),
+-- for the state timelines. Stays that touch or lie closer than $gap_us to each
 -- other are merged into one band (an outage's open/half-open cycles become one band), so
 -- a host has at most window / $gap_us bands however many transitions it logged.
 WITH transitions AS (
     SELECT
-        host, ts, new_state,
+        host, ts, new_state, coalesce(run_id, '') AS run_key,
         lead(ts) OVER (
             PARTITION BY coalesce(run_id, ''), host ORDER BY ts, source, src_table, src_rowid
         ) AS next_ts
     FROM events
     WHERE kind = 'transition' AND ts <= $end AND host IN (SELECT unnest($hosts::VARCHAR[]))
 ),
+bounded AS (
+    SELECT t.*, coalesce(t.next_ts, least($end, coalesce(r.last_ts, $end))) AS stop
+    FROM transitions AS t
+    LEFT JOIN run_ends AS r USING (run_key)
+),
 stays AS (
     SELECT
         host,
         new_state AS state,
         epoch_us(greatest(ts, $start)) AS t0,
-        epoch_us(coalesce(next_ts, $end)) AS t1,
+        epoch_us(stop) AS t1,
         next_ts IS NULL AS censored
-    FROM transitions
-    WHERE new_state <> 'closed' AND coalesce(next_ts, $end) >= $start
+    FROM bounded
+    WHERE new_state <> 'closed' AND stop >= $start
 ),
 marked AS (
     SELECT
