@@ -68,7 +68,7 @@ def test_nights_history_trends_and_status(night_runs, tmp_path):
     for name in ("2026-01-01.html", "2026-01-02.html", "2026-01-03.html", "index.html"):
         assert (out / name).is_file()
     page = (out / "2026-01-03.html").read_text()
-    assert 'id="nightly"' in page and 'data-figure="trend-0-data"' in page
+    assert 'id="nightly"' in page and 'id="trend-0-data"' in page
     index = (out / "index.html").read_text()
     assert index.count('href="2026-01-0') == 3
     latest = json.loads((out / "latest.json").read_text())
