@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from advisor.analysis import analyze
+from advisor.analysis import Analysis, analyze
 from advisor.config import BreakerConfig, load_config
 from advisor.errors import AdvisorError
 from advisor.patch import write_config as save_config
@@ -111,21 +111,39 @@ LostWeightOpt = Annotated[
 ]
 
 
-def load_breaker_config(
+def analyze_with_options(
+    sources: list[Path],
+    *,
+    window_s: float,
+    until: str,
+    host: list[str] | None,
     config: Path | None,
     breaker: list[str] | None,
     breaker_role: list[str] | None,
     breaker_defaults: str | None,
     breaker_resolver: list[str] | None,
-) -> BreakerConfig:
-    """The current configuration from the file, environment and the override flags."""
-    return load_config(
+    rules: Path | None,
+    lost_weight: float | None,
+) -> tuple[Analysis, BreakerConfig]:
+    """``analyze`` with the current configuration built from the file, the environment
+    and the override flags (shared by the commands that take the advise options)."""
+    breaker_config = load_config(
         config,
         defaults_override=breaker_defaults,
         host_overrides=breaker or (),
         role_overrides=breaker_role or (),
         resolver_overrides=breaker_resolver or (),
     )
+    analysis = analyze(
+        sources,
+        window_s=window_s,
+        until=until,
+        hosts=host,
+        config=breaker_config,
+        rules=rules,
+        lost_weight=lost_weight,
+    )
+    return analysis, breaker_config
 
 
 def advise(
@@ -170,18 +188,11 @@ def advise(
     Exit codes: 0 analysed; 1 analysed but a source could not be read; 2 usage error.
     """
     try:
-        breaker_config = load_breaker_config(
-            config, breaker, breaker_role, breaker_defaults, breaker_resolver
-        )
-        analysis = analyze(
-            sources,
-            window_s=window_s,
-            until=until,
-            hosts=host,
-            config=breaker_config,
-            rules=rules,
-            lost_weight=lost_weight,
-        )
+        analysis, breaker_config = analyze_with_options(
+            sources, window_s=window_s, until=until, host=host, config=config, breaker=breaker,
+            breaker_role=breaker_role, breaker_defaults=breaker_defaults,
+            breaker_resolver=breaker_resolver, rules=rules, lost_weight=lost_weight,
+        )  # fmt: skip
         if write_config is not None:
             written = save_config(analysis.hosts, breaker_config.path, write_config)
         if html is not None:

@@ -11,7 +11,6 @@ from typing import Annotated
 
 import typer
 
-from advisor.analysis import analyze
 from advisor.cli import (
     BreakerDefaultsOpt,
     BreakerOpt,
@@ -24,8 +23,8 @@ from advisor.cli import (
     SourcesArg,
     UntilOpt,
     WindowOpt,
+    analyze_with_options,
     fail,
-    load_breaker_config,
 )
 from advisor.errors import AdvisorError
 
@@ -55,18 +54,11 @@ def report(
     from advisor.report import save_report  # Plotly is imported only when a report is made
 
     try:
-        breaker_config = load_breaker_config(
-            config, breaker, breaker_role, breaker_defaults, breaker_resolver
-        )
-        analysis = analyze(
-            sources,
-            window_s=window_s,
-            until=until,
-            hosts=host,
-            config=breaker_config,
-            rules=rules,
-            lost_weight=lost_weight,
-        )
+        analysis, _ = analyze_with_options(
+            sources, window_s=window_s, until=until, host=host, config=config, breaker=breaker,
+            breaker_role=breaker_role, breaker_defaults=breaker_defaults,
+            breaker_resolver=breaker_resolver, rules=rules, lost_weight=lost_weight,
+        )  # fmt: skip
         written = save_report(analysis, out)
     except AdvisorError as exc:
         raise fail(exc) from None
