@@ -333,3 +333,24 @@ def test_trade_offs_give_the_chart_its_points(recorded):
     assert (data["suggested"]["fail_max"], data["suggested"]["reset_timeout_s"]) == (3, 60)
     assert data["best"] in data["front"]
     assert data["best"]["cost"] == min(p["cost"] for p in data["front"])
+
+
+def test_a_window_opening_mid_outage_starts_from_the_warm_up_state(recorded):
+    """The window opens 50 s into the second outage, with the breaker open: calls before
+    the window put the replayed breaker in that state, so the recording is reproduced;
+    without them the replay would start closed and send calls into the outage."""
+    path, config, sim = recorded
+    start = 2450.0
+    analysis = analyze(
+        path, window_s=WINDOW - start, until=T0 + WINDOW, config=load_config(config, env={})
+    )
+    host = next(h for h in analysis.hosts if h.host == HOST)
+    warm = load_timelines(analysis.con, analysis.window)[HOST]
+    cold = load_timelines(analysis.con, analysis.window, warmup_s=0)[HOST]
+    refused = sum(1 for r in sim.rows if r[2] == "rejected" and r[0] >= T0 + start)
+    assert warm.refused == cold.refused == refused
+    for timeline, reproduces in ((warm, True), (cold, False)):
+        result = replay(timeline, Setting(3, 30.0))
+        spared = sum(run.failures for run in timeline.runs) - result.wasted
+        same = (result.opens, spared + result.lost) == (host.metrics["opens"], refused)
+        assert same is reproduces

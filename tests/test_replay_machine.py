@@ -10,7 +10,7 @@ import itertools
 import numpy as np
 import pybreaker
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from advisor.config import load_config
@@ -140,6 +140,13 @@ TICK_US = 15_625  # 1/64 s: exact in binary floating point, so the registry's fl
     reset_ticks=st.integers(1, 400),
     threshold=st.integers(1, 2),
     cap_s=st.sampled_from([1, 2, 5]),
+)
+@example(  # failures refused under a cooldown never reach the breaker's counter
+    calls=[(0, FAIL, 4), (10, FAIL, 0), (10, FAIL, 0), (250, FAIL, 4), (300, FAIL, 0), (10, OK, 0)],
+    fail_max=3,
+    reset_ticks=640,
+    threshold=1,
+    cap_s=5,
 )
 def test_cooldowns_match_the_registry(writer, calls, fail_max, reset_ticks, threshold, cap_s):
     host = f"h{next(_hosts)}.example"

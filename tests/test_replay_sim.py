@@ -32,7 +32,7 @@ MIN_HIT_RATE = 0.75
 @pytest.fixture(scope="module")
 def night(tmp_path_factory):
     out = tmp_path_factory.mktemp("night")
-    result = simulate("crawl-night", out, hours=1.0, seed=7, end=END)
+    result = simulate("crawl-night", out, hours=1.25, seed=7, end=END)
     truth = json.loads(result.truth.read_text())
     return out, truth
 
@@ -71,9 +71,7 @@ def test_grid_on_reconstructed_health_lands_near_the_true_optimum(night, analysi
         timeline = timelines[host.host]
         base = Setting.from_current(host.current)
         chosen = grid_search(timeline, grid, base, w).best_cell()
-        real = timeline.with_health(
-            truth_health(truth, host.host, timeline.start_us, timeline.length_us)
-        )
+        real = timeline.with_health(truth_health(truth, timeline))
         cost = grid_search(real, grid, base, w).cost
         optima = np.argwhere(np.isclose(cost, cost.min()))
         step = int(np.abs(optima - np.array(chosen)).max(axis=1).min())

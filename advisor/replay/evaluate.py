@@ -20,7 +20,8 @@ class ReplayResult:
     ``wasted``: calls sent while they would fail (into a down host); ``lost``: calls
     refused that would have succeeded; ``detect_s`` / ``resume_s``: medians over the down
     intervals in which the breaker opened, of the time from the interval's start to the
-    open, and from its end to the next close (None without such an interval).
+    open, and from its end to the next close (None without such an interval); only
+    outages that start in the window are timed.
     """
 
     setting: Setting
@@ -86,19 +87,21 @@ def _timings(
     timeline: Timeline, opened_at: list[int], closed_at: list[int]
 ) -> tuple[int, float | None, float | None]:
     health = timeline.health
-    if not opened_at or health.starts.size == 0:
+    inside = health.starts >= 0  # outages that start in the window
+    starts, ends = health.starts[inside], health.ends[inside]
+    if not opened_at or starts.size == 0:
         return 0, None, None
     opens = np.sort(np.asarray(opened_at, np.int64))
     closes = np.sort(np.asarray(closed_at, np.int64))
-    first = np.searchsorted(opens, health.starts, side="left")
+    first = np.searchsorted(opens, starts, side="left")
     hit = first < opens.size
-    hit[hit] = opens[first[hit]] < health.ends[hit]
+    hit[hit] = opens[first[hit]] < ends[hit]
     if not hit.any():
         return 0, None, None
-    detect = (opens[first[hit]] - health.starts[hit]) / US
-    after = np.searchsorted(closes, health.ends[hit], side="left")
+    detect = (opens[first[hit]] - starts[hit]) / US
+    after = np.searchsorted(closes, ends[hit], side="left")
     closed = after < closes.size
-    resume = (closes[after[closed]] - health.ends[hit][closed]) / US
+    resume = (closes[after[closed]] - ends[hit][closed]) / US
     return (
         int(hit.sum()),
         round(float(np.median(detect)), 3),

@@ -17,7 +17,8 @@ failure, and ends inside the gap between its last failure and the next success:
   20 seen), the streak continues by the 90th percentile of a geometric(``q``) number of
   calls. A breaker that opens on a 15 % background failure rate thus loses no health.
 
-All times are integer microseconds since the window start.
+All times are integer microseconds since the window start; health may begin before it
+(a warm-up, negative times), while the inferred share covers the window only.
 """
 
 from __future__ import annotations
@@ -35,11 +36,11 @@ _MIN_STREAKS = 20  # visible streaks needed before their continuation caps a hid
 
 @dataclass(frozen=True)
 class Health:
-    """Down intervals ``[starts[i], ends[i])`` (sorted, disjoint) over ``[0, length]``.
+    """Down intervals ``[starts[i], ends[i])`` (sorted, disjoint) over ``[begin, length]``.
 
     ``ra_until`` is, per interval, when the server's latest Retry-After said it would be
-    back (0 when it said nothing); ``inferred_us`` is how much of the window lies in gaps
-    between observations that hide refused calls.
+    back (0 when it said nothing); ``inferred_us`` is how much of the window ``[0,
+    length]`` lies in gaps between observations that hide refused calls.
     """
 
     starts: np.ndarray
@@ -47,6 +48,7 @@ class Health:
     ra_until: np.ndarray
     length: int
     inferred_us: int = 0
+    begin: int = 0
 
     @property
     def inferred_share(self) -> float:
@@ -78,15 +80,16 @@ class Health:
         return np.where(until > times, until - times, 0)
 
 
-def _empty(length: int, inferred_us: int = 0) -> Health:
+def _empty(length: int, inferred_us: int = 0, begin: int = 0) -> Health:
     none = np.zeros(0, dtype=np.int64)
-    return Health(none, none, none, length, inferred_us)
+    return Health(none, none, none, length, inferred_us, begin)
 
 
 def from_intervals(
     intervals: Sequence[tuple[int, int]],
     length: int,
     ra_until: Sequence[int] | None = None,
+    begin: int = 0,
 ) -> Health:
     """Health from known down intervals (e.g. a simulation's truth); overlaps are merged.
 
@@ -94,13 +97,14 @@ def from_intervals(
         intervals: ``(start, end)`` microseconds since the window start.
         length: window length in microseconds.
         ra_until: per interval, when a Retry-After would have said it ends (0: none).
+        begin: where the health starts (<= 0: before the window, for a warm-up).
     """
     if not intervals:
-        return _empty(length)
+        return _empty(length, 0, begin)
     bounds = np.array(intervals, dtype=np.int64).reshape(-1, 2)
     ra = np.zeros(len(bounds), np.int64) if ra_until is None else np.asarray(ra_until, np.int64)
     order = np.argsort(bounds[:, 0], kind="stable")
-    bounds, ra = np.clip(bounds[order], 0, length), ra[order]
+    bounds, ra = np.clip(bounds[order], begin, length), ra[order]
     starts, ends, until = [], [], []
     for (a, b), r in zip(bounds.tolist(), ra.tolist(), strict=True):
         if b <= a:
@@ -113,7 +117,12 @@ def from_intervals(
             ends.append(b)
             until.append(r)
     return Health(
-        np.array(starts, np.int64), np.array(ends, np.int64), np.array(until, np.int64), length
+        np.array(starts, np.int64),
+        np.array(ends, np.int64),
+        np.array(until, np.int64),
+        length,
+        0,
+        begin,
     )
 
 
@@ -150,6 +159,7 @@ def reconstruct(
     retry_after: np.ndarray,
     hidden: np.ndarray,
     length: int,
+    begin: int = 0,
 ) -> Health:
     """Infer health from observed outcomes and where calls were refused.
 
@@ -159,6 +169,7 @@ def reconstruct(
         retry_after: per observed call, the server's Retry-After in microseconds (0: none).
         hidden: times of refused calls (sorted).
         length: window length in microseconds.
+        begin: where the calls start (<= 0: a warm-up before the window).
 
     Returns:
         Down intervals as the module docstring describes; the window's edges take the
@@ -168,17 +179,17 @@ def reconstruct(
     times = np.asarray(times, np.int64)
     hidden = np.asarray(hidden, np.int64)
     gaps = np.unique(np.searchsorted(times, hidden, side="right"))
-    bounds = np.concatenate([[0], times, [length]])
+    bounds = np.clip(np.concatenate([[begin], times, [length]]), 0, length)
     inferred = int((bounds[gaps + 1] - bounds[gaps]).sum())
     if times.size == 0:
-        whole = from_intervals([(0, length)] if hidden.size else [], length)
-        return Health(whole.starts, whole.ends, whole.ra_until, length, inferred)
+        whole = from_intervals([(begin, length)] if hidden.size else [], length, None, begin)
+        return Health(whole.starts, whole.ends, whole.ra_until, length, inferred, begin)
     d = np.asarray(down, bool)
     first = np.flatnonzero(d & ~np.concatenate([[False], d[:-1]]))  # first failure of a run
     last = np.flatnonzero(d & ~np.concatenate([d[1:], [False]]))  # last failure of a run
     if first.size == 0:
-        return _empty(length, inferred)
-    starts = np.where(first > 0, (times[np.maximum(first - 1, 0)] + times[first]) // 2, 0)
+        return _empty(length, inferred, begin)
+    starts = np.where(first > 0, (times[np.maximum(first - 1, 0)] + times[first]) // 2, begin)
     promised = np.where(d & (retry_after > 0), times + retry_after, 0)
     ra_until = np.maximum.reduceat(promised, first)
     has_next = last + 1 < times.size
@@ -202,7 +213,7 @@ def reconstruct(
     # ...and the server's own Retry-After wins when the next success allows it
     ends = np.where(ra_until > times[last], np.minimum(ra_until, following), ends)
     ends = np.where(has_next, ends, length)
-    return Health(starts, np.maximum(ends, starts), ra_until, length, inferred)
+    return Health(starts, np.maximum(ends, starts), ra_until, length, inferred, begin)
 
 
 def _hidden_after(times: np.ndarray, hidden: np.ndarray, length: int) -> np.ndarray:

@@ -78,7 +78,8 @@ def run_breaker(
     cooldown_cap_us: int = 0,
     log: list[Transition] | None = None,
 ) -> RunCounts:
-    """Replay one breaker over one run's arrivals.
+    """Replay one breaker over one run's arrivals; arrivals before ``run.first`` (the
+    warm-up) move the breaker but are not counted.
 
     Args:
         run: the arrivals and their outcomes.
@@ -93,6 +94,7 @@ def run_breaker(
     )  # fmt: skip
     reach = run.reach(fail_max)
     n, nf, ns, nr, nreach = run.n, len(fidx), len(sidx), len(raidx), len(reach)
+    first = run.first
     if cooldown_cap_us <= 0:
         nr = 0
     opens = refused_ok = refused = 0
@@ -116,15 +118,17 @@ def run_breaker(
             fr = bisect_left(fidx, r, fp)
             k = k + fr - fp + 1 if s > r else streak[fr]
             q = bisect_left(t, t[r] + min(ra[r], cooldown_cap_us), r + 1)
-            refused_ok += cum_ok[q] - cum_ok[r + 1]
-            refused += q - r - 1
+            lo = r + 1 if r + 1 > first else first
+            if q > lo:
+                refused_ok += cum_ok[q] - cum_ok[lo]
+                refused += q - lo
             p = q
             continue
         if o >= n:
             break
         if log is not None:
             log.append((o, "closed", "open"))
-        opens += 1
+        opens += o >= first
         failed = o
         while True:  # open, then half-open trials, until it closes or the run ends
             opened = t[failed]
@@ -133,8 +137,10 @@ def run_breaker(
                 until = max(until, opened + min(ra[failed], cooldown_cap_us))
             p = failed + 1
             q = bisect_left(t, until, p)
-            refused_ok += cum_ok[q] - cum_ok[p]
-            refused += q - p
+            lo = p if p > first else first
+            if q > lo:
+                refused_ok += cum_ok[q] - cum_ok[lo]
+                refused += q - lo
             if q >= n:
                 p = n
                 break
@@ -154,6 +160,6 @@ def run_breaker(
                 break
             if log is not None:
                 log.append((jf, "half_open", "open"))
-            opens += 1
+            opens += jf >= first
             failed = jf
     return RunCounts(opens, refused_ok, refused - refused_ok)

@@ -4,7 +4,9 @@ Every call of the window is an arrival, refused ones included. A call that reach
 host keeps its recorded outcome; a refused call gets the one its host's health (observed
 or inferred, ``advisor.replay.health``) implies: a failure, with the remaining Retry-After,
 while the host was down, a success otherwise. Arrivals are grouped by run: each run of
-the runtime had its own breaker, while the host's health is shared.
+the runtime had its own breaker, while the host's health is shared. Calls before the
+window (a warm-up, negative times) drive the breakers into the state they would be in
+when the window opens; only calls inside the window are counted.
 """
 
 from __future__ import annotations
@@ -29,13 +31,15 @@ class Run:
         cum_ok: ``cum_ok[i]`` arrivals before ``i`` that would not fail.
         streak: per failure (aligned with ``fidx``), consecutive failures since the last
             success, itself included (neutral calls do not break a streak).
+        first: index of the first arrival that is counted (at or after the window start).
     """
 
-    __slots__ = ("t", "fidx", "sidx", "raidx", "ra", "cum_ok", "streak", "n", "_reach")
+    __slots__ = ("t", "fidx", "sidx", "raidx", "ra", "cum_ok", "streak", "n", "first", "_reach")
 
     def __init__(self, t: np.ndarray, outcome: np.ndarray, ra: np.ndarray) -> None:
         fails = outcome == FAIL
         self.n = int(t.size)
+        self.first = int(np.searchsorted(t, 0))
         self.t: list[int] = t.tolist()
         self.fidx: list[int] = np.flatnonzero(fails).tolist()
         self.sidx: list[int] = np.flatnonzero(outcome == OK).tolist()
@@ -49,8 +53,8 @@ class Run:
 
     @property
     def failures(self) -> int:
-        """Arrivals that would fail if sent."""
-        return len(self.fidx)
+        """Counted arrivals that would fail if sent."""
+        return len(self.fidx) - bisect_left(self.fidx, self.first)
 
     def reach(self, fail_max: int) -> list[int]:
         """Indices of failures that make a streak exactly ``fail_max`` long (cached)."""
@@ -61,23 +65,21 @@ class Run:
             self._reach[fail_max] = found
         return found
 
-    def index_at(self, t: int) -> int:
-        """First arrival at or after ``t``."""
-        return bisect_left(self.t, t)
-
 
 @dataclass
 class Timeline:
     """One host's arrivals in the window, grouped into runs, and its health.
 
     ``run_keys``, ``times``, ``codes`` and ``retry_after`` are the recorded calls (codes
-    ``OK``/``FAIL``/``NEUTRAL``/``REFUSED``, Retry-After in microseconds, 0 when none);
-    ``with_health`` rebuilds the outcomes over another health (e.g. a known truth).
+    ``OK``/``FAIL``/``NEUTRAL``/``REFUSED``, Retry-After in microseconds, 0 when none),
+    from ``begin_us`` (<= 0, a warm-up) to the window's end; ``with_health`` rebuilds
+    the outcomes over another health (e.g. a known truth).
     """
 
     host: str
     start_us: int
     length_us: int
+    begin_us: int
     run_keys: np.ndarray
     times: np.ndarray
     codes: np.ndarray
@@ -87,30 +89,34 @@ class Timeline:
     outcomes: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
 
     @property
+    def _window(self) -> np.ndarray:
+        return self.times >= 0
+
+    @property
     def arrivals(self) -> int:
-        """Calls that arrived, refused ones included."""
-        return int(self.times.size)
+        """Calls that arrived in the window, refused ones included."""
+        return int(self._window.sum())
 
     @property
     def refused(self) -> int:
-        """Calls the recorded breaker refused."""
-        return int((self.codes == REFUSED).sum())
+        """Calls in the window the recorded breaker refused."""
+        return int(((self.codes == REFUSED) & self._window).sum())
 
     @property
     def recorded_wasted(self) -> int:
-        """Calls that reached the host and failed, as recorded."""
-        return int((self.codes == FAIL).sum())
+        """Calls in the window that reached the host and failed, as recorded."""
+        return int(((self.codes == FAIL) & self._window).sum())
 
     @property
     def recorded_lost(self) -> int:
-        """Refused calls that would have succeeded, by this timeline's health."""
-        return int(((self.codes == REFUSED) & (self.outcomes != FAIL)).sum())
+        """Refused calls in the window that would have succeeded, by this health."""
+        return int(((self.codes == REFUSED) & (self.outcomes != FAIL) & self._window).sum())
 
     def with_health(self, health: Health) -> Timeline:
         """The same arrivals with the refused calls' outcomes taken from ``health``."""
         return _assemble(
-            self.host, self.start_us, self.length_us, self.run_keys, self.times, self.codes,
-            self.retry_after, health,
+            self.host, self.start_us, self.length_us, self.begin_us, self.run_keys,
+            self.times, self.codes, self.retry_after, health,
         )  # fmt: skip
 
 
@@ -123,6 +129,7 @@ def build_timeline(
     codes: np.ndarray,
     retry_after: np.ndarray,
     health: Health | None = None,
+    begin_us: int = 0,
 ) -> Timeline:
     """A timeline from recorded calls; health is reconstructed from them when not given.
 
@@ -131,10 +138,12 @@ def build_timeline(
         start_us: window start, epoch microseconds.
         length_us: window length in microseconds.
         run_keys: per call, the run it belongs to.
-        times: per call, microseconds since the window start (sorted).
+        times: per call, microseconds since the window start (sorted; negative in the
+            warm-up).
         codes: per call, ``OK``/``FAIL``/``NEUTRAL``/``REFUSED``.
         retry_after: per call, Retry-After in microseconds (0: none).
         health: known health; reconstructed from the calls when None.
+        begin_us: where the calls start (<= 0: a warm-up of ``-begin_us``).
     """
     times = np.asarray(times, np.int64)
     codes = np.asarray(codes, np.int8)
@@ -142,17 +151,19 @@ def build_timeline(
     if health is None:
         seen = codes != REFUSED
         health = reconstruct(
-            times[seen], codes[seen] == FAIL, retry_after[seen], times[~seen], length_us
+            times[seen], codes[seen] == FAIL, retry_after[seen], times[~seen], length_us, begin_us
         )
     return _assemble(
-        host, start_us, length_us, np.asarray(run_keys), times, codes, retry_after, health
-    )
+        host, start_us, length_us, begin_us, np.asarray(run_keys), times, codes, retry_after,
+        health,
+    )  # fmt: skip
 
 
 def _assemble(
     host: str,
     start_us: int,
     length_us: int,
+    begin_us: int,
     run_keys: np.ndarray,
     times: np.ndarray,
     codes: np.ndarray,
@@ -166,8 +177,9 @@ def _assemble(
     ra = retry_after.copy()
     ra[hidden] = np.where(down, health.retry_after_left(times[hidden]), 0)
     timeline = Timeline(
-        host, start_us, length_us, run_keys, times, codes, retry_after, health, outcomes=outcomes
-    )
+        host, start_us, length_us, begin_us, run_keys, times, codes, retry_after, health,
+        outcomes=outcomes,
+    )  # fmt: skip
     if times.size:
         keys, first = np.unique(run_keys, return_index=True)
         for key in keys[np.argsort(first)]:

@@ -7,18 +7,18 @@ from __future__ import annotations
 from typing import Any
 
 from advisor.replay.health import US, Health, from_intervals
+from advisor.replay.timeline import Timeline
 
 
-def truth_health(truth: dict[str, Any], host: str, start_us: int, length_us: int) -> Health:
-    """``host``'s true down intervals, relative to a window starting at ``start_us``.
+def truth_health(truth: dict[str, Any], timeline: Timeline) -> Health:
+    """The true down intervals of ``timeline``'s host, on the timeline's clock.
 
     Args:
         truth: the parsed ``truth.json``.
-        host: a host of the simulation.
-        start_us: window start, epoch microseconds.
-        length_us: window length in microseconds.
+        timeline: a timeline of one of the simulation's hosts.
     """
-    spec = truth["hosts"][host]
+    spec = truth["hosts"][timeline.host]
+    start_us = timeline.start_us
     intervals: list[tuple[int, int]] = []
     until: list[int] = []
 
@@ -33,4 +33,4 @@ def truth_health(truth: dict[str, Any], host: str, start_us: int, length_us: int
         add(a, (a + b) / 2)
     for a, b in (spec.get("rate_limit") or {}).get("windows", []):
         add(a, b, ra=True)
-    return from_intervals(intervals, length_us, until)
+    return from_intervals(intervals, timeline.length_us, until, timeline.begin_us)
