@@ -22,6 +22,7 @@ from advisor.current import current_settings
 from advisor.database import connect
 from advisor.events import load_events
 from advisor.metrics import compute_relations, host_metrics
+from advisor.replay import attach_replay
 from advisor.rules import collect_evidence, load_rule_settings, recommend
 from advisor.rules.fleet_incident import Incident
 from advisor.sources import Source, open_sources
@@ -314,7 +315,7 @@ def analyze_window(
             "breakers are disabled (DOCSTOKG_BREAKER_DISABLED): no breaker changes suggested"
         )
     notes.extend(incident.describe() for incident in incidents)
-    return Analysis(
+    analysis = Analysis(
         window=window,
         sources=sources,
         hosts=results,
@@ -325,3 +326,5 @@ def analyze_window(
         settings=settings,
         incidents=incidents,
     )
+    attach_replay(analysis)  # back-test each breaker change on the recorded traffic
+    return analysis

@@ -15,8 +15,26 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from advisor.analysis import Analysis, analyze
-from advisor.config import BreakerConfig, load_config
+from advisor.commands.breaker import breaker_app
+from advisor.commands.common import (
+    BreakerDefaultsOpt,
+    BreakerOpt,
+    BreakerResolverOpt,
+    BreakerRoleOpt,
+    ConfigOpt,
+    HostOpt,
+    LostWeightOpt,
+    RulesOpt,
+    SourcesArg,
+    UntilOpt,
+    WindowOpt,
+    analyze_with_options,
+    fail,
+)
+from advisor.commands.nightly import nightly
+from advisor.commands.replay import replay
+from advisor.commands.report import report
+from advisor.commands.simulate import simulate
 from advisor.errors import AdvisorError
 from advisor.patch import write_config as save_config
 from advisor.patch import yaml_fragment
@@ -35,115 +53,6 @@ class OutputFormat(StrEnum):
     table = "table"
     json = "json"
     yaml = "yaml"
-
-
-def fail(exc: AdvisorError) -> typer.Exit:
-    """Print ``Error: message`` on stderr and return the Exit carrying its code."""
-    typer.echo(f"Error: {exc}", err=True)
-    return typer.Exit(exc.exit_code)
-
-
-SourcesArg = Annotated[
-    list[Path],
-    typer.Argument(
-        help="Manifest files, directories (searched recursively for *.sqlite3, *.sqlite, *.db) "
-        "or globs.",
-        show_default=False,
-        metavar="SOURCES",
-    ),
-]
-WindowOpt = Annotated[
-    float, typer.Option("--window-s", help="Window length in seconds, ending at --until.", min=1)
-]
-UntilOpt = Annotated[
-    str,
-    typer.Option(
-        "--until",
-        help="Window end: ISO-8601 (Z, offset, or naive = UTC), epoch seconds, 'now' "
-        "or 'latest' (newest event in the sources).",
-    ),
-]
-HostOpt = Annotated[
-    list[str] | None,
-    typer.Option("--host", help="Only this host (repeatable, case-insensitive)."),
-]
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--config",
-        "--breaker-config",
-        help="Current breakers.yaml (default: $DOCSTOKG_BREAKERS_YAML). Unconfigured knobs "
-        "are inferred from telemetry where possible.",
-    ),
-]
-BreakerOpt = Annotated[
-    list[str] | None,
-    typer.Option("--breaker", help="Host override HOST=fail_max:4,reset:90 (repeatable)."),
-]
-BreakerRoleOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--breaker-role", help="Role override HOST:ROLE=success_threshold:2 (repeatable)."
-    ),
-]
-BreakerDefaultsOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--breaker-defaults", help="Defaults override fail_max:5,reset:60,retry_after_cap:900."
-    ),
-]
-BreakerResolverOpt = Annotated[
-    list[str] | None,
-    typer.Option("--breaker-resolver", help="Resolver override NAME=fail_max:3 (repeatable)."),
-]
-RulesOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--rules", help="YAML overriding rule thresholds (see advisor/rules/defaults.yaml)."
-    ),
-]
-LostWeightOpt = Annotated[
-    float | None,
-    typer.Option(
-        "--lost-weight",
-        help="Cost of a refused call while the host was up, in wasted calls (default 0.5).",
-    ),
-]
-
-
-def analyze_with_options(
-    sources: list[Path],
-    *,
-    window_s: float,
-    until: str,
-    host: list[str] | None,
-    config: Path | None,
-    breaker: list[str] | None,
-    breaker_role: list[str] | None,
-    breaker_defaults: str | None,
-    breaker_resolver: list[str] | None,
-    rules: Path | None,
-    lost_weight: float | None,
-) -> tuple[Analysis, BreakerConfig]:
-    """``analyze`` with the current configuration built from the file, the environment
-    and the override flags (shared by the commands that take the advise options)."""
-    breaker_config = load_config(
-        config,
-        defaults_override=breaker_defaults,
-        host_overrides=breaker or (),
-        role_overrides=breaker_role or (),
-        resolver_overrides=breaker_resolver or (),
-    )
-    analysis = analyze(
-        sources,
-        window_s=window_s,
-        until=until,
-        hosts=host,
-        config=breaker_config,
-        rules=rules,
-        lost_weight=lost_weight,
-    )
-    return analysis, breaker_config
 
 
 def advise(
@@ -241,22 +150,15 @@ advise_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 advise_app.command()(advise)
 
 
-from advisor.commands.breaker import breaker_app  # noqa: E402 - registered after `fail` exists
-from advisor.commands.simulate import simulate  # noqa: E402
-
 app.add_typer(breaker_app, name="breaker", help="Show per-host breakers; open or close one.")
 app.command("simulate")(simulate)
 
-from advisor.commands.report import report  # noqa: E402
 
 app.command("report")(report)
 
-from advisor.commands.nightly import nightly  # noqa: E402
 
 app.command("nightly")(nightly)
 
-
-from advisor.commands.replay import replay  # noqa: E402
 
 app.command("replay")(replay)
 

@@ -14,6 +14,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from advisor.commands.common import fail
 from advisor.config import KNOB_KEYS, load_config
 from advisor.errors import AdvisorError, UsageError
 from advisor.telemetry.control import Override, close_host, open_host
@@ -52,12 +53,6 @@ StoreOpt = Annotated[
 ]
 
 
-def _fail(exc: AdvisorError) -> typer.Exit:
-    from advisor.cli import fail  # late: advisor.cli imports this module to register it
-
-    return fail(exc)
-
-
 def _shared_store(url: str | None) -> CooldownStore:
     if not url or not url.strip():
         raise UsageError(
@@ -94,7 +89,7 @@ def show(
         store = open_store(cooldown_store) if cooldown_store else None
         rows = breaker_status(settings, store=store, manifest=manifest, hosts=host)
     except AdvisorError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if output_format is ShowFormat.json:
         sys.stdout.write(json.dumps([row.to_dict() for row in rows], indent=2) + "\n")
         return
@@ -141,7 +136,7 @@ def open_(
             host, seconds, reason, store=_shared_store(cooldown_store), manifest=manifest
         )
     except AdvisorError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     until = done.cooldown.until if done.cooldown else done.at + seconds
     typer.echo(f"{done.host}: open until {_iso(until)} ({seconds:g} s): {reason.strip()}")
     _note_manifest(done)
@@ -162,7 +157,7 @@ def close(
             host, store=_shared_store(cooldown_store), manifest=manifest, reason=reason
         )
     except AdvisorError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if done.cooldown is not None:
         typer.echo(f"{done.host}: closed (cooldown until {_iso(done.cooldown.until)} cleared)")
     else:

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from advisor.cli import ConfigOpt, LostWeightOpt, RulesOpt, SourcesArg, fail
+from advisor.commands.common import ConfigOpt, LostWeightOpt, RulesOpt, SourcesArg, fail
 from advisor.errors import AdvisorError, UsageError
 
 

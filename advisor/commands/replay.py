@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from advisor.commands.common import fail
 from advisor.errors import AdvisorError
 from advisor.replay import Grid, default_grid, parse_values, what_if
 from advisor.replay.render import render_what_if
@@ -20,12 +21,6 @@ from advisor.rules import load_rule_settings
 class ReplayFormat(StrEnum):
     table = "table"
     json = "json"
-
-
-def _fail(exc: AdvisorError) -> typer.Exit:
-    from advisor.cli import fail  # late: advisor.cli imports this module to register it
-
-    return fail(exc)
 
 
 def replay(
@@ -136,7 +131,7 @@ def replay(
             grid=spec,
         )
     except AdvisorError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if output_format is ReplayFormat.json:
         sys.stdout.write(json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n")
     else:

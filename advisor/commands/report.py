@@ -1,7 +1,6 @@
 """``breaker-advisor report``: the HTML tuning report of one window, as one offline file.
 
-Registered by ``advisor.cli`` after its option types exist (import this module
-through ``advisor.cli``, not on its own).
+Registered by ``advisor.cli``; its options come from ``advisor.commands.common``.
 """
 
 from __future__ import annotations
@@ -11,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from advisor.cli import (
+from advisor.commands.common import (
     BreakerDefaultsOpt,
     BreakerOpt,
     BreakerResolverOpt,
