@@ -10,15 +10,10 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
+from advisor.commands.common import fail
 from advisor.errors import AdvisorError
 from advisor.simulate import SCENARIOS
 from advisor.simulate import simulate as run_simulation
-
-
-def _fail(exc: AdvisorError) -> typer.Exit:
-    from advisor.cli import fail  # late: advisor.cli imports this module to register it
-
-    return fail(exc)
 
 
 def simulate(
@@ -81,7 +76,7 @@ def simulate(
                 progress=lambda done: bar.update(task, completed=done),
             )
         except AdvisorError as exc:
-            raise _fail(exc) from None
+            raise fail(exc) from None
     typer.echo(
         f"{result.events} events ({result.calls} calls) for {hours:g} h in "
         f"{result.elapsed_s:.1f} s ({result.events_per_s:,.0f} events/s)",
