@@ -14,7 +14,7 @@ SELECT
         WHEN 'success' THEN 0 WHEN 'failure' THEN 1 WHEN 'neutral' THEN 2 ELSE 3
     END::TINYINT AS code,
     CAST(round(coalesce(greatest(e.retry_after_s, 0), 0) * 1e6) AS BIGINT) AS retry_after_us,
-    enum_code(e.source)::INTEGER AS source_id,
+    hash(e.source::VARCHAR) AS source_id,  -- ties only; `source` is an ENUM or (nightly) text
     e.src_rowid
 FROM events AS e
 JOIN wanted AS w USING (host)
