@@ -38,9 +38,10 @@ def render(analysis: Analysis, console: Console) -> None:
         ho = m["half_open_trials"]
         half_open = "-" if not ho else f"{m['half_open_successes']}/{ho}"
         advice = "; ".join(
-            f"{r['parameter']} {r['current']}→{r['suggested']} ({r['confidence']})"
-            for r in host.recommendations
-        )
+            f"{r['parameter']} {'-' if r['current'] is None else r['current']}→{r['suggested']}"
+            f" ({r['confidence']})"
+            for r in host.changes
+        ) or "; ".join(f"note: {r['rule']}" for r in host.recommendations)
         table.add_row(
             Text(host.host),
             str(m["calls"]),

@@ -39,7 +39,7 @@ def test_yaml_fragment_has_the_change_and_its_reason(tmp_path, run_advise):
     )
     assert code == 0, err
     assert yaml.safe_load(out) == {"hosts": {"slow.example": {"reset_timeout_s": 20}}}
-    assert "# recovery-time (high), was 10: outages last p50" in out
+    assert "# recovery-time (high), was 10: outages ended p50" in out
 
 
 def test_write_config_keeps_comments_and_order(tmp_path, run_advise):

@@ -7,7 +7,6 @@ import json
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -83,35 +82,3 @@ def test_live_wal_writer_is_never_blocked(tmp_path):
     assert sqlite3.connect(path).execute("PRAGMA integrity_check").fetchone() == ("ok",)
     calls = [json.loads(r.stdout)["hosts"] for r in results]
     assert all(any(h["host"] == "w0.example" for h in hosts) for hosts in calls[1:])
-
-
-def test_reader_thread_does_not_block_in_process_writer(tmp_path):
-    """Same check in one process: an analysis never makes a writer wait."""
-    from advisor import analyze
-
-    path = m.breaker_events(tmp_path / "live.sqlite3", ROWS, wal=True)
-    stop = threading.Event()
-    errors: list[Exception] = []
-
-    def write() -> None:
-        con = sqlite3.connect(path, timeout=0.0, isolation_level=None)
-        while not stop.is_set():
-            try:
-                con.execute(
-                    "INSERT INTO breaker_events (ts, host, event_type, details) "
-                    "VALUES (?, ?, ?, ?)",
-                    (time.time(), "t.example", "failure", "{}"),
-                )
-            except sqlite3.OperationalError as exc:
-                errors.append(exc)
-            time.sleep(0.002)
-
-    thread = threading.Thread(target=write)
-    thread.start()
-    try:
-        for _ in range(3):
-            analyze(path, until="now")
-    finally:
-        stop.set()
-        thread.join()
-    assert errors == []

@@ -90,15 +90,21 @@ def _apply(
                 if regret > settings["max_regret_fraction"] * gain:
                     return None
                 evidence["regret_vs_gain"] = [round(regret, 3), round(gain, 3)]
-        if suggested != proposal.suggested:
-            evidence["unclamped"] = proposal.suggested
+    reasons = list(proposal.reasons)
+    if not proposal.note and suggested != proposal.suggested:
+        evidence["unclamped"] = proposal.suggested
+        target = _number(float(proposal.suggested), proposal.parameter)
+        reasons.append(
+            f"the best value is {target}; this run moves {proposal.parameter} one step toward "
+            "it (bounds and the per-run step limit of the rules settings)"
+        )
     return {
         "parameter": proposal.parameter,
         "current": now,
         "suggested": suggested,
         "confidence": proposal.confidence,
         "rule": proposal.rule,
-        "reasons": proposal.reasons,
+        "reasons": reasons,
         "evidence": evidence,
     }
 

@@ -67,13 +67,16 @@ def propose(ev: HostEvidence, current: dict[str, Any], settings: dict[str, Any])
 
     mids = sorted((lo + hi) / 2 for lo, hi in bounds)
     p50 = float(np.median(mids))
+    lo50 = float(np.median([lo for lo, _ in bounds]))
+    hi50 = float(np.median([hi for _, hi in bounds]))
     w_best, l_best = per_outage(best)
     w_now, l_now = per_outage(now)
+    span = f"{hi50:.0f} s" if hi50 - lo50 < 1 else f"{lo50:.0f}-{hi50:.0f} s"
     reasons = [
-        f"outages last p50 {p50:.0f} s ({len(episodes)} episodes) at {ev.rate:.3g} calls/s: "
-        f"probing every {best:.0f} s wastes ~{w_best:.1f} calls per outage and loses "
-        f"~{l_best:.1f} after recovery; today's {now:g} s wastes ~{w_now:.1f} and loses "
-        f"~{l_now:.1f}"
+        f"outages ended p50 {span} after the breaker opened ({len(episodes)} episodes) at "
+        f"{ev.rate:.3g} calls/s: probing every {best:.0f} s wastes ~{w_best:.1f} calls per "
+        f"outage and loses ~{l_best:.1f} after recovery; today's {now:g} s wastes "
+        f"~{w_now:.1f} and loses ~{l_now:.1f}"
     ]
     if floor is not None and best == floor:
         reasons.append(f"the server's Retry-After (median {floor:.0f} s) is the floor for probing")
