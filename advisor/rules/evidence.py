@@ -4,7 +4,6 @@ DuckDB relations (``events``, ``episodes``, ``half_open_trials``) for the window
 
 from __future__ import annotations
 
-import bisect
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -138,27 +137,14 @@ def collect_evidence(
 
 
 def _attach_episodes(con: duckdb.DuckDBPyConnection, result: dict[str, HostEvidence]) -> None:
-    trials: dict[tuple[str, str], list[tuple[datetime, str]]] = defaultdict(list)
-    for host, run_key, ts, outcome in con.execute(
-        "SELECT host, coalesce(run_id, ''), ts, outcome::VARCHAR FROM half_open_trials "
-        "WHERE outcome IN ('success', 'failure') ORDER BY host, ts"
+    for host, started, duration, censored, manual, probes in con.execute(
+        queries.load("episode_probes")
     ).fetchall():
-        trials[(host, run_key)].append((ts, outcome))
-    rows = con.execute(
-        "SELECT host, coalesce(run_id, ''), started_at, ended_at, censored, manual, duration_s "
-        "FROM episodes ORDER BY host, started_at"
-    ).fetchall()
-    for host, run_key, started, ended, censored, manual, duration in rows:
-        if host not in result:
-            continue
-        series = trials.get((host, run_key), [])
-        times = [t for t, _ in series]
-        lo = bisect.bisect_left(times, started)
-        hi = len(times) if ended is None else bisect.bisect_right(times, ended)
-        probes = [((t - started).total_seconds(), o) for t, o in series[lo:hi]]
-        result[host].episodes.append(
-            Episode(started, duration, bool(censored), probes, manual=bool(manual))
-        )
+        if host in result:
+            result[host].episodes.append(
+                Episode(started, duration, bool(censored), [tuple(p) for p in probes or []],
+                        manual=bool(manual))
+            )  # fmt: skip
 
 
 def _attach_transitions(

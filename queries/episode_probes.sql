@@ -1,0 +1,20 @@
+-- Each episode of the window with its half-open trials (seconds after the open, outcome),
+-- in time order, for the rules engine.
+SELECT
+    e.host,
+    e.started_at,
+    e.duration_s,
+    e.censored,
+    e.manual,
+    list((
+        (epoch_us(t.ts) - epoch_us(e.started_at)) / 1e6, t.outcome::VARCHAR
+    ) ORDER BY t.ts) FILTER (WHERE t.ts IS NOT NULL) AS probes
+FROM episodes AS e
+LEFT JOIN half_open_trials AS t
+    ON t.host = e.host
+    AND coalesce(t.run_id, '') = coalesce(e.run_id, '')
+    AND t.ts >= e.started_at
+    AND t.ts <= coalesce(e.ended_at, 'infinity'::TIMESTAMPTZ)
+    AND t.outcome IN ('success', 'failure')
+GROUP BY ALL
+ORDER BY e.host, e.started_at
