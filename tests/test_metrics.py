@@ -194,7 +194,9 @@ def test_an_open_left_by_a_run_that_stopped_ends_with_the_run(tmp_path, advise_j
         call(T0 + 130, H, "rejected", "open", run_id="r1"),
         call(T0 + 500, H, "success", run_id="r2"),
     ]
-    metrics = hosts_by_name(advise_json(m.breaker_events(tmp_path / "r.db", rows), until=str(T0 + 3600)))
+    metrics = hosts_by_name(
+        advise_json(m.breaker_events(tmp_path / "r.db", rows), until=str(T0 + 3600))
+    )
     assert metrics[H]["open_time_s"] == pytest.approx(30)
     assert metrics[H]["open_duration_s"]["max"] == pytest.approx(30)
     assert metrics[H]["episode_duration_s"]["max"] == pytest.approx(30)
