@@ -18,6 +18,13 @@ one-line message and the exit code of DESIGN.md::
 from __future__ import annotations
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type name when it has none), for
+    one-line messages about a third-party error."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 class AdvisorError(Exception):
     """Root of every error the library raises on purpose."""
 

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import duckdb
 
 from advisor import queries
+from advisor.errors import first_line
 from advisor.sources import LAYOUTS, NATIVE_COLUMNS, Source, has_numeric_affinity
 
 MAX_PROBLEM_LINES = 10
@@ -35,7 +36,7 @@ def create_schema(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> None
     con.execute(queries.load("events_schema"))
 
 
-def _source_view(source: Source, table: str) -> str:
+def source_view(source: Source, table: str) -> str:
     """``source_rows``: the table's columns its layout reads, missing ones as NULL."""
     present = source.columns[table]
     columns = []
@@ -53,11 +54,19 @@ def _source_view(source: Source, table: str) -> str:
 
 
 def _stage_table(con: duckdb.DuckDBPyConnection, source: Source, table: str) -> None:
-    con.execute(_source_view(source, table))
+    con.execute(source_view(source, table))
     con.execute(
         "INSERT INTO event_rows BY NAME " + queries.load(f"events_{source.tables[table]}"),
         {"source": source.path, "table": table},
     )
+
+
+def fail_source(
+    con: duckdb.DuckDBPyConnection, source: Source, table: str, exc: BaseException
+) -> None:
+    """Mark ``source`` unreadable because of ``table`` and drop the rows it staged."""
+    source.error = f"table {table}: {first_line(exc)}"
+    con.execute("DELETE FROM event_rows WHERE source = ?", [source.path])
 
 
 def _stage_source(con: duckdb.DuckDBPyConnection, source: Source) -> list[str]:
@@ -70,8 +79,7 @@ def _stage_source(con: duckdb.DuckDBPyConnection, source: Source) -> list[str]:
         except duckdb.TypeMismatchException:
             mixed.append(table)
         except duckdb.Error as exc:
-            source.error = f"table {table}: {str(exc).strip().splitlines()[0]}"
-            con.execute("DELETE FROM event_rows WHERE source = ?", [source.path])
+            fail_source(con, source, table, exc)
             return []
     return mixed
 
@@ -100,14 +108,13 @@ def stage_sources(
                 try:
                     _stage_table(con, source, table)
                 except duckdb.Error as exc:
-                    source.error = f"table {table}: {str(exc).strip().splitlines()[0]}"
-                    con.execute("DELETE FROM event_rows WHERE source = ?", [source.path])
+                    fail_source(con, source, table, exc)
         finally:
             con.execute("SET sqlite_all_varchar = false")
             con.execute("DROP VIEW IF EXISTS source_rows")
 
 
-def _collect_problems(con: duckdb.DuckDBPyConnection, by_path: dict[str, Source]) -> None:
+def collect_problems(con: duckdb.DuckDBPyConnection, by_path: dict[str, Source]) -> None:
     for path, read, skipped in con.execute(queries.load("source_counts")).fetchall():
         by_path[path].events = read
         by_path[path].skipped = skipped
@@ -163,5 +170,5 @@ def load_events(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> None:
     create_schema(con, sources)
     stage_sources(con, sources)
     by_path = {s.path: s for s in sources}
-    _collect_problems(con, by_path)
+    collect_problems(con, by_path)
     finalize_events(con, by_path)

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from advisor.database import sql_literal
-from advisor.errors import NoSourcesError
+from advisor.errors import NoSourcesError, first_line
 
 MANIFEST_SUFFIXES = (".sqlite3", ".sqlite", ".db")
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -206,11 +206,7 @@ def attach(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> None:
                 f"ATTACH {sql_literal(source.path)} AS {source.alias} (TYPE sqlite, READ_ONLY)"
             )
         except duckdb.Error as exc:
-            source.error = f"cannot attach: {_first_line(exc)}"
-
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            source.error = f"cannot attach: {first_line(exc)}"
 
 
 def open_sources(con: duckdb.DuckDBPyConnection, arguments: Sequence[str | Path]) -> list[Source]:

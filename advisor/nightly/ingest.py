@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from advisor import queries
-from advisor.events import _collect_problems, _source_view, create_schema
+from advisor.events import collect_problems, create_schema, fail_source, source_view
 from advisor.nightly.identity import TablePlan, Watermark, plan_table
 from advisor.sources import Source, open_sources
 
@@ -52,7 +52,7 @@ def _watermarks(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], Waterma
 def _stage(con: duckdb.DuckDBPyConnection, source: Source, plan: TablePlan) -> None:
     # Up to the rowid planned on: rows a live writer adds meanwhile wait for the next run.
     assert plan.watermark is not None
-    view = _source_view(source, plan.table) + f" WHERE rowid <= {int(plan.watermark.last_rowid)}"
+    view = source_view(source, plan.table) + f" WHERE rowid <= {int(plan.watermark.last_rowid)}"
     if plan.after is not None:
         view += f" AND rowid > {int(plan.after)}"
     con.execute(view)
@@ -74,8 +74,7 @@ def _stage_source(con: duckdb.DuckDBPyConnection, source: Source, plans: list[Ta
                 finally:
                     con.execute("SET sqlite_all_varchar = false")
         except duckdb.Error as exc:
-            source.error = f"table {plan.table}: {str(exc).strip().splitlines()[0]}"
-            con.execute("DELETE FROM event_rows WHERE source = ?", [source.path])
+            fail_source(con, source, plan.table, exc)
             return
 
 
@@ -109,7 +108,7 @@ def stage_new_rows(
         if source.readable:
             ingest.plans.extend(plans)
     con.execute("DROP VIEW IF EXISTS source_rows")
-    _collect_problems(con, {s.path: s for s in ingest.sources})
+    collect_problems(con, {s.path: s for s in ingest.sources})
     con.execute(
         "CREATE TABLE new_rows AS SELECT * REPLACE (source::VARCHAR AS source, "
         "src_table::VARCHAR AS src_table, kind::VARCHAR AS kind, old_state::VARCHAR AS old_state, "

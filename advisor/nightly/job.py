@@ -20,7 +20,7 @@ import duckdb
 
 from advisor.analysis import Analysis
 from advisor.config import BreakerConfig, load_config
-from advisor.errors import StoreError
+from advisor.errors import StoreError, first_line
 from advisor.nightly.hooks import checkpoint
 from advisor.nightly.ingest import Ingest, stage_new_rows, write_ingest
 from advisor.nightly.night import LOOKBACK, analyze_night, night_window, open_fractions
@@ -115,8 +115,7 @@ def run_nightly(
             written = write_outputs(con, out_dir, night, analysis, advice, stability, cutoff)
             checkpoint("reports")
         except STORE_FAILURES as exc:
-            first = str(exc).strip().splitlines()[0]
-            raise StoreError(f"{store_path}: history store error ({first})") from None
+            raise StoreError(f"{store_path}: history store error ({first_line(exc)})") from None
         finally:
             with contextlib.suppress(duckdb.Error):
                 con.execute("DETACH hist")  # the DuckDB file is free before the lock is

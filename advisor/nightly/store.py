@@ -22,7 +22,7 @@ import duckdb
 
 from advisor import queries
 from advisor.database import connect, sql_literal
-from advisor.errors import StoreError
+from advisor.errors import StoreError, first_line
 
 ALIAS = "hist"
 SCHEMA_VERSION = "1"
@@ -112,8 +112,9 @@ def open_store(store: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnec
             check_schema(con, store)
     except duckdb.Error as exc:
         con.close()
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise StoreError(f"{store}: history store corrupt or unusable ({first})") from None
+        raise StoreError(
+            f"{store}: history store corrupt or unusable ({first_line(exc)})"
+        ) from None
     except StoreError:
         con.close()
         raise
