@@ -1,7 +1,7 @@
 """Files of a night: ``YYYY-MM-DD.html`` (report + trends), ``index.html``, ``latest.json``.
 
 The dated report is the normal ``advisor.report`` page with the ``_trends.html.j2``
-section placed before ``</main>``. Every file is written to a temporary name and
+section as the report's last section. Every file is written to a temporary name and
 renamed, so a crash never leaves half a file. Reports of pruned nights are removed.
 """
 
@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
+from markupsafe import Markup
 
 from advisor import __version__, queries
 from advisor.analysis import Analysis
@@ -68,10 +69,8 @@ def trends_html(
 
 
 def report_html(analysis: Analysis, trends: str) -> str:
-    """The normal report with the trends section before ``</main>``."""
-    page = render_report(analysis)
-    head, marker, tail = page.rpartition("</main>")
-    return head + trends + marker + tail if marker else page + trends
+    """The normal report with the trends section as its last section."""
+    return render_report(analysis, extra_sections=Markup(trends))
 
 
 def index_html(con: duckdb.DuckDBPyConnection, out_dir: Path) -> str:

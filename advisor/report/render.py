@@ -138,15 +138,21 @@ def context(analysis: Analysis) -> dict[str, object]:
     }
 
 
-def render_report(analysis: Analysis, *, templates: str | Path | None = None) -> str:
+def render_report(
+    analysis: Analysis, *, templates: str | Path | None = None, extra_sections: Markup | None = None
+) -> str:
     """The HTML report of ``analysis`` as text.
 
     Args:
         analysis: the result of ``advisor.analyze``.
         templates: a folder whose templates replace the shipped ones of the same name.
+        extra_sections: sections rendered by another (autoescaped) template of this
+            environment, placed after the data-quality section (the nightly trends).
     """
     env = environment(None if templates is None else str(templates))
-    return env.get_template(BASE_TEMPLATE).render(context(analysis))
+    return env.get_template(BASE_TEMPLATE).render(
+        context(analysis), extra_sections=extra_sections or ""
+    )
 
 
 def save_report(
