@@ -5,8 +5,6 @@ SELECT
     count(*) FILTER (WHERE outcome IN ('success', 'failure', 'neutral', 'rejected')) AS requests,
     count(*) FILTER (WHERE outcome = 'failure') AS failures,
     count(*) FILTER (WHERE outcome = 'failure' AND status = 429) AS failures_429,
-    count(*) FILTER (WHERE outcome = 'success' AND state = 'closed') AS closed_successes,
-    count(*) FILTER (WHERE outcome = 'failure' AND state = 'closed') AS closed_failures,
     list(retry_after_s) FILTER (WHERE retry_after_s IS NOT NULL) AS retry_after_values
 FROM events
 WHERE kind = 'call' AND ts BETWEEN $start AND $end

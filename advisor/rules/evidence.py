@@ -112,7 +112,7 @@ def collect_evidence(
     result = {h: HostEvidence(host=h, window_s=window.seconds, metrics=metrics[h]) for h in hosts}
 
     rates = con.execute(queries.load("host_rates"), params).fetchall()
-    for host, requests, failures, f429, _ok, _bad, ra_values in rates:
+    for host, requests, failures, f429, ra_values in rates:
         ev = result[host]
         ev.requests, ev.failures, ev.failures_429 = requests, failures, f429
         ev.retry_after_values = sorted(ra_values or [])
