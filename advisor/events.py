@@ -4,7 +4,7 @@ Each table is scanned by the events query of its layout into ``event_rows`` (one
 worker per core, each file by one worker); rows that cannot be normalised carry a
 ``problem``, become per-source warnings and are deleted. Copies of one event in
 several sources are then dropped and half-open trials logged as ``closed``
-repaired (DESIGN.md). ``events`` is the view downstream queries read.
+repaired (DESIGN.md); ``events`` is the view downstream queries read.
 """
 
 from __future__ import annotations
@@ -131,18 +131,13 @@ def collect_problems(con: duckdb.DuckDBPyConnection, by_path: dict[str, Source])
     con.execute("DELETE FROM event_rows WHERE problem IS NOT NULL")
 
 
-def _drop_duplicates(con: duckdb.DuckDBPyConnection, by_path: dict[str, Source]) -> None:
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE duplicate_rows AS " + queries.load("events_duplicates")
-    )
+def _warn_duplicates(con: duckdb.DuckDBPyConnection, by_path: dict[str, Source]) -> None:
     dropped = dict(
         con.execute(
             "SELECT source::VARCHAR, count(*) FROM event_rows "
             "WHERE rowid IN (SELECT row_id FROM duplicate_rows) GROUP BY ALL"
         ).fetchall()
     )
-    con.execute("DELETE FROM event_rows WHERE rowid IN (SELECT row_id FROM duplicate_rows)")
-    con.execute("DROP TABLE duplicate_rows")
     for path, count in dropped.items():
         source = by_path.get(path)
         if source is None:
@@ -160,9 +155,22 @@ def _drop_duplicates(con: duckdb.DuckDBPyConnection, by_path: dict[str, Source])
 
 def finalize_events(con: duckdb.DuckDBPyConnection, by_path: dict[str, Source]) -> None:
     """Drop copies of events found in several sources (warning the sources in
-    ``by_path``) and repair half-open trials logged as ``closed``."""
-    _drop_duplicates(con, by_path)
-    con.execute(queries.load("events_half_open_fix"))
+    ``by_path``), flag half-open trials logged as ``closed`` and create the ``events`` view."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE duplicate_rows AS " + queries.load("events_duplicates")
+    )
+    _warn_duplicates(con, by_path)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE half_open_fixes AS " + queries.load("events_half_open_fix")
+    )
+    con.execute("DELETE FROM event_rows WHERE rowid IN (SELECT row_id FROM duplicate_rows)")
+    con.execute(
+        "UPDATE event_rows SET inferred_half_open = true "
+        "WHERE rowid IN (SELECT row_id FROM half_open_fixes)"
+    )
+    con.execute("DROP TABLE duplicate_rows")
+    con.execute("DROP TABLE half_open_fixes")
+    con.execute(queries.load("events_view"))
 
 
 def load_events(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> None:

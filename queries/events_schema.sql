@@ -29,4 +29,3 @@ CREATE TABLE event_rows (
     manual BOOLEAN,
     inferred_half_open BOOLEAN DEFAULT false
 );
-CREATE VIEW events AS SELECT * EXCLUDE (problem) FROM event_rows;

@@ -116,7 +116,6 @@ def stage_new_rows(
         "FROM event_rows WHERE ts >= ? ORDER BY ts",
         [keep_from],
     )
-    con.execute("DROP VIEW events")
     con.execute("DROP TABLE event_rows")
     ingest.new_events = con.execute("SELECT count(*) FROM new_rows").fetchone()[0]
     con.execute(

@@ -35,7 +35,6 @@ def _load_window_events(con: duckdb.DuckDBPyConnection, window: Window) -> None:
         queries.load("nightly_window_events"),
         {"from": window.start - LOOKBACK, "end": window.end},
     )
-    con.execute("CREATE VIEW events AS SELECT * EXCLUDE (problem) FROM event_rows")
     finalize_events(con, {})
 
 
