@@ -18,7 +18,7 @@ WITH seq AS MATERIALIZED (
         CASE WHEN kind = 'transition' THEN 'open' ELSE outcome::VARCHAR END AS what
     FROM events
     WHERE ts BETWEEN window_start AND window_end
-        AND list_contains(wanted_hosts, host)
+        AND host IN (SELECT unnest(wanted_hosts))
         AND ((kind = 'call' AND state = 'closed' AND outcome IN ('success', 'failure'))
             OR (kind = 'transition' AND old_state = 'closed' AND new_state = 'open'))
 ),

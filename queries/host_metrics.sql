@@ -73,5 +73,5 @@ FROM hosts AS h
 LEFT JOIN calls AS c USING (host)
 LEFT JOIN opens AS o USING (host)
 LEFT JOIN eps AS e USING (host)
-WHERE $hosts IS NULL OR list_contains($hosts, h.host)
+WHERE $hosts IS NULL OR h.host IN (SELECT unnest($hosts::VARCHAR[]))
 ORDER BY h.host

@@ -8,5 +8,5 @@ SELECT
     list(retry_after_s) FILTER (WHERE retry_after_s IS NOT NULL) AS retry_after_values
 FROM events
 WHERE kind = 'call' AND ts BETWEEN $start AND $end
-  AND ($hosts IS NULL OR list_contains($hosts, host))
+  AND ($hosts IS NULL OR host IN (SELECT unnest($hosts::VARCHAR[])))
 GROUP BY host

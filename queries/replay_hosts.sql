@@ -2,5 +2,5 @@
 SELECT DISTINCT host
 FROM events
 WHERE kind = 'call' AND outcome IS NOT NULL AND ts BETWEEN $start AND $end
-  AND ($hosts IS NULL OR list_contains($hosts, host))
+  AND ($hosts IS NULL OR host IN (SELECT unnest($hosts::VARCHAR[])))
 ORDER BY host

@@ -2,6 +2,6 @@
 SELECT host, coalesce(run_id, '') AS run_key, ts, old_state, new_state, reset_timeout_s, manual
 FROM events
 WHERE kind = 'transition' AND ts <= $end
-  AND ($hosts IS NULL OR list_contains($hosts, host))
+  AND ($hosts IS NULL OR host IN (SELECT unnest($hosts::VARCHAR[])))
   AND ts >= $start - INTERVAL 1 DAY
 ORDER BY host, run_key, ts

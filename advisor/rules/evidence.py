@@ -51,11 +51,13 @@ class Episode:
 
 @dataclass
 class Streak:
-    """Consecutive failures while closed and what ended them (success, open, or None)."""
+    """``count`` runs of ``length`` consecutive failures while closed and what ended them
+    (success, open, or None); ``ended_at`` is known for those the opening ended."""
 
     length: int
     ended_by: str | None
     ended_at: datetime | None
+    count: int = 1
 
 
 @dataclass
@@ -88,7 +90,10 @@ class HostEvidence:
 
     def inferred_fail_max(self) -> int | None:
         """The streak length that opened the breaker, when the telemetry agrees on one."""
-        lengths = Counter(s.length for s in self.streaks if s.ended_by == "open")
+        lengths: Counter[int] = Counter()
+        for streak in self.streaks:
+            if streak.ended_by == "open":
+                lengths[streak.length] += streak.count
         if not lengths:
             return None
         value, count = lengths.most_common(1)[0]
@@ -120,10 +125,10 @@ def collect_evidence(
     # Streaks only matter where the breaker opened (fail_max rules, inferred fail_max):
     # sorting every call of every healthy host would be the costliest step of a run.
     opened = [h for h in hosts if metrics[h]["opens"] or metrics[h]["episodes"]]
-    for host, length, _start, _last, ended_by, ended_at in con.execute(
+    for host, length, ended_by, ended_at, count in con.execute(
         queries.load("failure_streaks"), _params(window, opened)
     ).fetchall():
-        result[host].streaks.append(Streak(length, ended_by, ended_at))
+        result[host].streaks.append(Streak(length, ended_by, ended_at, count))
 
     _attach_episodes(con, result)
     _attach_transitions(con, params, window, result, settings["flapping"]["reopen_within_s"])

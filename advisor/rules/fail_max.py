@@ -27,8 +27,13 @@ def propose(ev: HostEvidence, current: dict[str, Any], settings: dict[str, Any])
         return []
     episodes = ev.tuning_episodes()
     noise_starts = {e.started_at for e in episodes if e.is_noise}
-    uncensored = [s.length for s in ev.streaks if s.ended_by == "success"]
-    censored = [s.length for s in ev.streaks if s.ended_by == "open" and s.ended_at in noise_starts]
+    uncensored = [s.length for s in ev.streaks if s.ended_by == "success" for _ in range(s.count)]
+    censored = [
+        s.length
+        for s in ev.streaks
+        if s.ended_by == "open" and s.ended_at in noise_starts
+        for _ in range(s.count)
+    ]
     noise_streaks = len(uncensored) + len(censored)
     real = sum(1 for e in episodes if not e.is_noise)
     p = geometric_continue_probability(uncensored, censored)
