@@ -25,10 +25,12 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 DATA = Path(__file__).resolve().parent / ".data"
 T_END = 1_800_000_000.0
+SPAN = 86400.0  # the day the events cover
 ROLES = ("metadata", "landing", "artifact")
-NEXT_STATE = {"closed": "open", "open": "half_open", "half_open": "closed"}
 
 SEED_QUERIES = {
     "opens per host": """
@@ -49,50 +51,54 @@ SEED_QUERIES = {
 }
 
 
+FAIL_MAX = 5
+RESET_TIMEOUT_S = 60.0
+OUTAGES_PER_DAY = 10  # per host; mean length OUTAGE_S, calls fail while it lasts
+OUTAGE_S = 900.0
+
+
+class _Host:
+    """One host's breaker as pybreaker runs it, and its outages (down -> calls fail)."""
+
+    def __init__(self, rng: random.Random, span: float) -> None:
+        self.state, self.fails, self.opened_at = "closed", 0, 0.0
+        self.outages = []
+        t = T_END - span
+        while t < T_END:
+            t += rng.expovariate(OUTAGES_PER_DAY / 86400.0)
+            self.outages.append((t, t + rng.expovariate(1.0 / OUTAGE_S)))
+
+    def down(self, ts: float) -> bool:
+        while self.outages and self.outages[0][1] < ts:
+            self.outages.pop(0)
+        return bool(self.outages) and self.outages[0][0] <= ts
+
+
 def generate(folder: Path, events: int, hosts: int, files: int, seed: int = 7) -> None:
-    """Write ``events`` seed-layout rows (~2 % state changes) over ``files`` manifests."""
+    """Write ``events`` seed-layout rows over ``files`` manifests (one run each).
+
+    Every host's calls go through a breaker that behaves like pybreaker (``FAIL_MAX``
+    consecutive failures open it; calls while open are ``rejected``; the first call after
+    ``RESET_TIMEOUT_S`` is the half-open trial) over a host that fails 10 % of calls and
+    is down (every call fails) ~``OUTAGES_PER_DAY`` times a day: about 2 % of the rows
+    are state changes.
+    """
     rng = random.Random(seed)
     names = [f"host-{i:03d}.example.org" for i in range(hosts)]
-    state = dict.fromkeys(names, "closed")
+    breakers = {name: _Host(rng, SPAN) for name in names}
     per_file = events // files
-    span = 86400.0
     folder.mkdir(parents=True, exist_ok=True)
     for f in range(files):
-        run_id = f"run-{f:02d}"
         path = folder / f"run-{f:02d}" / "manifest.sqlite3"
         path.parent.mkdir(parents=True, exist_ok=True)
+        times = T_END - SPAN + SPAN * (f * per_file + np.arange(per_file)) / (files * per_file)
+        rows = _run_rows(f"run-{f:02d}", times.tolist(), names, breakers, rng)
         con = sqlite3.connect(path)
         con.execute("PRAGMA journal_mode=WAL")
         con.execute(
             "CREATE TABLE breaker_events (id INTEGER PRIMARY KEY, ts REAL, host TEXT, "
             "event_type TEXT, details TEXT)"
         )
-        rows = []
-        for i in range(per_file):
-            ts = T_END - span + span * (f * per_file + i) / (files * per_file)
-            host = names[rng.randrange(hosts)]
-            if rng.random() < 0.02:
-                old = state[host]
-                state[host] = new = NEXT_STATE[old]
-                details = {
-                    "old_state": old,
-                    "new_state": new,
-                    "reset_timeout_s": 60,
-                    "run_id": run_id,
-                }
-                rows.append((ts, host, "state_change", json.dumps(details)))
-                continue
-            ok = rng.random() < 0.9
-            details = {
-                "state": state[host],
-                "status": 200 if ok else rng.choice((429, 500, 503)),
-                "role": ROLES[i % 3],
-                "elapsed_ms": round(rng.uniform(5, 900), 1),
-                "run_id": run_id,
-            }
-            if not ok and details["status"] == 429:
-                details["retry_after_s"] = rng.choice((5, 30, 120))
-            rows.append((ts, host, "success" if ok else "failure", json.dumps(details)))
         con.executemany(
             "INSERT INTO breaker_events (ts, host, event_type, details) VALUES (?, ?, ?, ?)", rows
         )
@@ -101,8 +107,63 @@ def generate(folder: Path, events: int, hosts: int, files: int, seed: int = 7) -
         con.close()
 
 
+def _run_rows(
+    run_id: str,
+    times: list[float],
+    names: list[str],
+    breakers: dict[str, _Host],
+    rng: random.Random,
+) -> list[tuple[float, str, str, str]]:
+    """One run's rows, one per entry of ``times`` (a call, or a state change just after)."""
+    rows: list[tuple[float, str, str, str]] = []
+
+    def change(ts: float, host: str, b: _Host, new: str) -> None:
+        details = {"old_state": b.state, "new_state": new,
+                   "reset_timeout_s": RESET_TIMEOUT_S, "run_id": run_id}  # fmt: skip
+        rows.append((ts, host, "state_change", json.dumps(details)))
+        b.state = new
+
+    i = 0
+    while len(rows) < len(times):
+        ts = times[len(rows)]
+        i += 1
+        host = names[rng.randrange(len(names))]
+        b = breakers[host]
+        role = ROLES[i % 3]
+        if b.state == "open":
+            if ts < b.opened_at + RESET_TIMEOUT_S:
+                details = {"state": "open", "reason": "breaker_open", "role": role,
+                           "run_id": run_id}  # fmt: skip
+                rows.append((ts, host, "rejected", json.dumps(details)))
+                continue
+            change(ts, host, b, "half_open")
+        ok = rng.random() < (0.02 if b.down(ts) else 0.9)
+        details = {
+            "state": b.state,
+            "status": 200 if ok else rng.choice((429, 500, 503)),
+            "role": role,
+            "elapsed_ms": round(rng.uniform(5, 900), 1),
+            "run_id": run_id,
+        }
+        if not ok and details["status"] == 429:
+            details["retry_after_s"] = rng.choice((5, 30, 120))
+        rows.append((ts, host, "success" if ok else "failure", json.dumps(details)))
+        after = ts + 0.001
+        if b.state == "half_open":
+            change(after, host, b, "closed" if ok else "open")
+            b.fails, b.opened_at = 0, after
+        elif ok:
+            b.fails = 0
+        else:
+            b.fails += 1
+            if b.fails >= FAIL_MAX:
+                change(after, host, b, "open")
+                b.fails, b.opened_at = 0, after
+    return rows[: len(times)]
+
+
 def dataset(events: int, hosts: int, files: int) -> Path:
-    folder = DATA / f"e{events}-h{hosts}-f{files}"
+    folder = DATA / f"breaker-e{events}-h{hosts}-f{files}"
     if not (folder / "complete").exists():
         shutil.rmtree(folder, ignore_errors=True)
         started = time.perf_counter()
