@@ -10,7 +10,9 @@ WITH calls AS (
         count(*) FILTER (WHERE outcome <> 'rejected' AND status BETWEEN 500 AND 599) AS status_5xx,
         count(*) FILTER (
             WHERE outcome <> 'rejected'
-              AND (status = 408 OR regexp_matches(coalesce(error, ''), '(?i)time[d ]?out'))
+              AND (status = 408
+                  OR CASE WHEN error IS NULL THEN false
+                      ELSE regexp_matches(error, '(?i)time[d ]?out') END)
         ) AS timeouts,
         count(*) FILTER (WHERE state = 'half_open' AND outcome <> 'rejected') AS half_open_trials,
         count(*) FILTER (WHERE state = 'half_open' AND outcome = 'success') AS half_open_successes,
