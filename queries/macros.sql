@@ -35,8 +35,10 @@ CREATE OR REPLACE MACRO norm_state(v) AS (
 CREATE OR REPLACE MACRO norm_host(v) AS (nullif(lower(trim(v)), ''));
 
 -- breaker_success / BREAKER_FAILURE / success -> success, failure...
+-- The canonical spellings (by far the most common) take the cheap first branch.
 CREATE OR REPLACE MACRO norm_event_type(v) AS (
     CASE
+        WHEN v IN ('success', 'failure', 'state_change', 'rejected', 'neutral') THEN v
         WHEN starts_with(lower(trim(v)), 'breaker_') THEN lower(trim(v))[9:]
         ELSE lower(trim(v))
     END
