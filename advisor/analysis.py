@@ -284,9 +284,11 @@ def analyze_window(
     config: BreakerConfig,
     settings: dict[str, Any],
     generated_at: datetime | None = None,
+    replay: bool = True,
 ) -> Analysis:
     """Metrics, evidence and advice for ``window`` over the ``events`` already in ``con``
-    (filled from sources by ``analyze``, or from the history store by the nightly job)."""
+    (filled from sources by ``analyze``, or from the history store by the nightly job);
+    ``replay`` back-tests the advice on the recorded calls (``attach_replay``)."""
     compute_relations(con, window)
     metrics = host_metrics(con, window, hosts)
     evidence = collect_evidence(con, window, metrics, settings)
@@ -326,5 +328,6 @@ def analyze_window(
         settings=settings,
         incidents=incidents,
     )
-    attach_replay(analysis)  # back-test each breaker change on the recorded traffic
+    if replay:
+        attach_replay(analysis)  # back-test each breaker change on the recorded traffic
     return analysis

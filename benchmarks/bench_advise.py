@@ -6,7 +6,8 @@ Prints, in one run:
   * seed SQL - the seed guide's monitoring queries (opens per host, average open
                duration, half-open success) run with sqlite3, file by file;
 and the ratios the issue sets targets for (advise <= 2.5 x floor, >= 3 x faster than
-the seed SQL, peak RSS <= 1.5 GB). `--sizes 1e6,3e6,10e6` shows how cost grows.
+the seed SQL, peak RSS <= 1.5 GB). `--sizes 1e6,3e6,10e6` shows how cost grows;
+`--breakdown` adds the time of each stage (reading, metrics, rules, replay back-test).
 
     python benchmarks/bench_advise.py                 # 3 M events, 200 hosts, 20 files
     python benchmarks/bench_advise.py --sizes 1e6,3e6,10e6
@@ -217,6 +218,50 @@ def time_seed_sql(paths: list[Path]) -> float:
     return time.perf_counter() - started
 
 
+def breakdown(folder: Path) -> dict[str, float]:
+    """Seconds per stage of one in-process analysis (what the advise wall time is made of)."""
+    from advisor import queries
+    from advisor.analysis import analyze_window
+    from advisor.config import load_config
+    from advisor.database import connect
+    from advisor.events import load_events
+    from advisor.metrics import compute_relations, host_metrics
+    from advisor.replay import attach_replay
+    from advisor.rules import load_rule_settings
+    from advisor.sources import open_sources
+    from advisor.window import make_window, parse_until
+
+    stages: dict[str, float] = {}
+    started = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal started
+        now = time.perf_counter()
+        stages[name] = now - started
+        started = now
+
+    con = connect()
+    found = open_sources(con, [folder])
+    load_events(con, found)
+    lap("read + normalise")
+    latest = con.execute(queries.load("latest_event")).fetchone()[0]
+    window = make_window(172_800, parse_until("latest", latest))
+    compute_relations(con, window)
+    host_metrics(con, window)
+    lap("metrics")
+    settings, config = load_rule_settings(None), load_config(None, env={})
+    result = analyze_window(con, window, found, config=config, settings=settings, replay=False)
+    lap("metrics + rules")
+    attach_replay(result)
+    lap("replay back-test")
+    return {
+        "read + normalise": stages["read + normalise"],
+        "metrics": stages["metrics"],
+        "rules": stages["metrics + rules"] - stages["metrics"],  # analyze_window redoes metrics
+        "replay back-test": stages["replay back-test"],
+    }
+
+
 def best_of(runs: int, fn, *args):
     results = [fn(*args) for _ in range(runs)]
     return min(results, key=lambda r: r[0] if isinstance(r, tuple) else r)
@@ -230,6 +275,9 @@ def main() -> None:
     parser.add_argument("--hosts", type=int, default=200)
     parser.add_argument("--files", type=int, default=20)
     parser.add_argument("--runs", type=int, default=3, help="best of this many runs")
+    parser.add_argument(
+        "--breakdown", action="store_true", help="also time each stage in-process, per size"
+    )
     args = parser.parse_args()
     print(f"{'events':>12} {'advise s':>9} {'RSS MB':>7} {'floor s':>8} {'seed s':>7} "
           f"{'adv/floor':>9} {'seed/adv':>9} {'hosts':>6}")  # fmt: skip
@@ -244,6 +292,9 @@ def main() -> None:
             f"{advise_s / floor_s:>9.2f} {seed_s / advise_s:>9.2f} {hosts:>6}",
             flush=True,
         )
+        if args.breakdown:
+            parts = breakdown(folder)
+            print("             stages: " + ", ".join(f"{k} {v:.2f} s" for k, v in parts.items()))
     print("targets: adv/floor <= 2.5, seed/adv >= 3, RSS <= 1536 MB")
 
 
