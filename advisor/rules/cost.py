@@ -68,11 +68,11 @@ def recovery_cost_samples(
     lost = np.empty((len(timeouts), *outages.shape))
     rows = np.arange(draws)[:, None]
     most = int(d.max() // max(float(np.min(timeouts)), 1e-9)) + 2 if d.size else 1
-    all_waits = np.random.default_rng(SEED).exponential(1.0 / rate, size=(draws, most))
+    waited = np.cumsum(np.random.default_rng(SEED).exponential(1.0 / rate, (draws, most)), axis=1)
     for k, timeout in enumerate(timeouts):
         probes = int(d.max() // timeout) + 2 if d.size else 1
-        waits = all_waits[:, :probes]
-        times = np.cumsum(timeout + waits, axis=1)  # probe times after the open
+        # probe n after the open: n timeouts plus the waits for the first n requests
+        times = timeout * np.arange(1, probes + 1) + waited[:, :probes]
         # one searchsorted for all draws: shift each draw's times and queries apart
         shift = (np.arange(draws) * (times[:, -1].max() + 1.0))[:, None]
         flat = np.searchsorted((times + shift).ravel(), (d[None, :] + shift).ravel())
