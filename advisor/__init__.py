@@ -4,9 +4,8 @@ from __future__ import annotations
 
 __version__ = "0.1.0"  # before the imports: submodules read it
 
-from typing import TYPE_CHECKING  # noqa: E402
+from typing import TYPE_CHECKING, Any  # noqa: E402
 
-from advisor.analysis import Analysis, HostResult, analyze
 from advisor.errors import (
     AdvisorError,
     ConfigError,
@@ -18,7 +17,25 @@ from advisor.errors import (
 from advisor.window import Window
 
 if TYPE_CHECKING:
+    from advisor.analysis import Analysis, HostResult, analyze
     from advisor.nightly import History
+
+_FROM_ANALYSIS = frozenset({"Analysis", "HostResult", "analyze"})
+
+
+def __getattr__(name: str) -> Any:
+    """``Analysis``, ``HostResult`` and ``analyze``, imported on first use.
+
+    ``advisor.analysis`` loads DuckDB and NumPy; code that only needs the breaker runtime
+    (``advisor.telemetry``, the simulator's worker processes) starts faster without them.
+    """
+    if name not in _FROM_ANALYSIS:
+        raise AttributeError(f"module 'advisor' has no attribute {name!r}")
+    from advisor import analysis
+
+    value = getattr(analysis, name)
+    globals()[name] = value
+    return value
 
 
 def open_history(path: str) -> History:

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from advisor.cli import advise_app, app
 from advisor.config import load_config
 from advisor.errors import UsageError
-from advisor.simulate import SCENARIOS, resolve_end, simulate
+from advisor.simulate import SCENARIOS, default_workers, resolve_end, simulate
 
 END = "2027-01-15T08:00:00Z"
 END_TS = 1_800_000_000.0
@@ -58,9 +58,24 @@ def test_same_seed_and_end_give_identical_rows(tmp_path):
 
 def test_workers_share_the_hosts_and_keep_each_hosts_events(tmp_path):
     one = simulate("outage", tmp_path / "one", hours=0.1, seed=5, end=END)
-    two = simulate("outage", tmp_path / "two", hours=0.1, seed=5, end=END, workers=2)
+    # small slices of virtual time: the two workers take many turns at writing
+    many_turns = {"hours": 0.1, "seed": 5, "end": END, "workers": 2, "batch_size": 400}
+    two = simulate("outage", tmp_path / "two", **many_turns)
+    again = simulate("outage", tmp_path / "again", **many_turns)
     assert one.events == two.events
     assert digest(one.manifest, "host, id") == digest(two.manifest, "host, id")
+    assert digest(two.manifest) == digest(again.manifest)  # same workers: same row ids
+
+
+def test_workers_auto_and_bad_counts(tmp_path):
+    assert default_workers("outage", 0.05) == 1  # done before a worker process would start
+    assert 1 <= default_workers("crawl-night", 8) <= 2
+    small = simulate("outage", tmp_path / "a", hours=0.05, seed=1, end=END, workers="auto")
+    assert small.events > 100
+    for bad in (0, -1, "x", "1.5", True):
+        with pytest.raises(UsageError, match="--workers must be a positive number or 'auto'"):
+            simulate("outage", tmp_path / "b", hours=0.05, seed=1, end=END, workers=bad)
+    assert not (tmp_path / "b").exists()
 
 
 def test_the_run_writes_config_and_truth(crawl):

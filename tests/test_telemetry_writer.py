@@ -112,6 +112,41 @@ def test_batches_are_written_only_when_full_or_flushed(tmp_path):
     writer.close()  # idempotent
 
 
+def test_flush_with_a_limit_writes_the_oldest_events(tmp_path):
+    path = tmp_path / "m.sqlite3"
+    writer = ManifestWriter(path, run_id="r", batch_size=100, flush_interval_s=None)
+    for i in range(5):
+        writer.record("h", "success", ts=T0 + i)
+    assert writer.flush(2) == 2 and writer.pending == 3
+    assert [row[1] for row in rows(path)] == [T0, T0 + 1]
+    assert writer.flush(0) == 0 and writer.flush(10) == 3
+    assert [row[1] for row in rows(path)] == [T0 + i for i in range(5)]
+    writer.close()
+
+
+def test_bulk_load_skips_fsync_on_its_own_connection_and_the_index(tmp_path):
+    def indexes(path: Path) -> list[str]:
+        with sqlite3.connect(path) as con:
+            assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+            return [r[1] for r in con.execute("PRAGMA index_list(breaker_events)")]
+
+    path = tmp_path / "m.sqlite3"
+    bulk = ManifestWriter(path, run_id="sim", flush_interval_s=None, bulk_load=True)
+    bulk.record("h", "success", ts=T0)
+    bulk.flush()
+    assert indexes(path) == []
+    plain = ManifestWriter(path, run_id="rt", flush_interval_s=None)
+    assert indexes(path) == ["breaker_events_ts_host"]
+    # PRAGMA synchronous: 0 = OFF, 1 = NORMAL (per connection)
+    assert bulk._connection().execute("PRAGMA synchronous").fetchone()[0] == 0
+    assert plain._connection().execute("PRAGMA synchronous").fetchone()[0] == 1
+    bulk.record("h", "success", ts=T0 + 1)
+    plain.record("h", "success", ts=T0 + 2)
+    bulk.close()
+    plain.close()
+    assert [row[1] for row in rows(path)] == [T0, T0 + 1, T0 + 2]
+
+
 def test_interval_flush_writes_without_being_asked(tmp_path):
     path = tmp_path / "m.sqlite3"
     with ManifestWriter(path, batch_size=1000, flush_interval_s=0.05) as writer:

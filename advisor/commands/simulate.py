@@ -38,14 +38,14 @@ def simulate(
         ),
     ] = "now",
     workers: Annotated[
-        int,
+        str,
         typer.Option(
             "--workers",
-            help="Processes sharing the hosts. More is faster; row ids then interleave "
-            "differently from run to run (each host's events stay identical).",
-            min=1,
+            help="Processes sharing the hosts: a number, or 'auto' (one per CPU, at most 2, "
+            "for runs of 100,000 calls or more). Each host's events are the same for any "
+            "number; the row ids are the same for the same number.",
         ),
-    ] = 1,
+    ] = "auto",
     force: Annotated[
         bool, typer.Option("--force", help="Replace an earlier run in --out.")
     ] = False,

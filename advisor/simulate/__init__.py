@@ -24,6 +24,7 @@ from advisor.simulate.run import (
     MANIFEST_NAME,
     TRUTH_NAME,
     SimulationResult,
+    default_workers,
     resolve_end,
     simulate,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "SimulatedTimeout",
     "SimulationResult",
     "VirtualClock",
+    "default_workers",
     "plan_incidents",
     "pybreaker_clock",
     "resolve_end",

@@ -6,8 +6,10 @@ import heapq
 import json
 import math
 import multiprocessing
+import os
 import queue
 import random
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -32,6 +34,7 @@ from advisor.simulate.hosts import (
     plan_incidents,
 )
 from advisor.simulate.scenarios import HostProcess, Scenario, scenario
+from advisor.simulate.turns import Counter, LocalCounter, TurnWriter
 from advisor.telemetry import BreakerRegistry, InMemoryCooldownStore, ManifestWriter
 from advisor.window import iso_z, parse_until
 
@@ -84,7 +87,7 @@ def simulate(
     end: str | float | datetime | None = "now",
     overwrite: bool = False,
     progress: Callable[[float], None] | None = None,
-    workers: int = 1,
+    workers: int | str = 1,
     batch_size: int = 5_000,
 ) -> SimulationResult:
     """Run ``scenario_name`` for ``hours`` of virtual time ending at ``end``; write ``out_dir``.
@@ -97,21 +100,25 @@ def simulate(
         end: when the simulated stretch ends (default the current time).
         overwrite: replace files of an earlier run in ``out_dir``.
         progress: called now and then with the fraction of virtual time done.
-        workers: processes sharing the hosts, all writing the one manifest. Every host's
-            events are the same for any number; with one worker the row ids are too.
-        batch_size: events per write transaction.
+        workers: processes sharing the hosts, all writing the one manifest, or ``"auto"``
+            (``default_workers``; the CLI's default). Every host's events are the same for
+            any number; the rows, ids included, are the same for the same number. More
+            than one needs the ``if __name__ == "__main__":`` guard in a script (the
+            workers are spawned).
+        batch_size: about how many events (of all workers) one slice of virtual time holds;
+            each worker writes its part of a slice in one transaction, in turn.
 
     Raises:
-        UsageError: unknown scenario, ``hours`` or ``workers`` not positive, bad ``end``, or
-            ``out_dir`` holds an earlier run and ``overwrite`` is false.
+        UsageError: unknown scenario, ``hours`` not positive, ``workers`` neither positive
+            nor ``auto``, bad ``end``, or ``out_dir`` holds an earlier run and
+            ``overwrite`` is false.
         TelemetryError: the manifest could not be written, or a worker failed.
     """
     started = time.perf_counter()
     spec = scenario(scenario_name)
     if not hours > 0:
         raise UsageError(f"--hours must be positive, got {hours}")
-    if workers < 1:
-        raise UsageError(f"--workers must be at least 1, got {workers}")
+    workers = _worker_count(workers, spec, hours)
     stop = resolve_end(end)
     start = stop - hours * 3600.0
     out = Path(out_dir)
@@ -119,16 +126,18 @@ def simulate(
     config_path.write_text(_config_yaml(spec), encoding="utf-8")
     config = load_config(config_path, env={})
     run_id = f"sim-{spec.name}-{seed}"
-    ManifestWriter(manifest, run_id=run_id, flush_interval_s=None).close()  # schema, once
+    # the table, once; no index: it would add half again to the cost of writing a row
+    ManifestWriter(manifest, run_id=run_id, flush_interval_s=None, bulk_load=True).close()
 
     groups = _partition(spec.hosts, workers)
+    slices = _slice_count(spec, hours, batch_size)
     jobs = [
         _Job(spec.name, tuple(p.host for p in group), seed, start, stop, manifest, config_path,
-             run_id, batch_size)
-        for group in groups
+             run_id, slices, len(groups), index)
+        for index, group in enumerate(groups)
     ]  # fmt: skip
     if len(jobs) == 1:
-        events, calls = _run_job(jobs[0], progress)
+        events, calls = _run_job(jobs[0], progress, LocalCounter())
     else:
         events, calls = _run_parallel(jobs, progress)
 
@@ -139,6 +148,47 @@ def simulate(
     return SimulationResult(
         out, manifest, config_path, truth_path, events, calls, start, stop, elapsed
     )
+
+
+AUTO_MIN_CALLS = 100_000  # a shorter run is done before worker processes have started
+
+
+def default_workers(scenario_name: str, hours: float) -> int:
+    """How many workers ``"auto"`` means: one per CPU this process may use, at most 2, for
+    a run of at least ``AUTO_MIN_CALLS`` calls; else 1.
+
+    Two workers are nearly twice as fast as one once started (a fraction of a second);
+    more add little: one SQLite file takes all the writes, and the busiest host of a
+    scenario makes a large share of its calls.
+
+    Raises:
+        UsageError: unknown scenario.
+    """
+    if _expected_calls(scenario(scenario_name), hours) < AUTO_MIN_CALLS:
+        return 1
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on every platform
+        cpus = os.cpu_count() or 1
+    return max(1, min(2, cpus))
+
+
+def _worker_count(workers: int | str, spec: Scenario, hours: float) -> int:
+    """``workers`` as a number of processes (``"auto"`` resolved).
+
+    Raises:
+        UsageError: neither a positive number nor ``auto``.
+    """
+    if isinstance(workers, str):
+        text = workers.strip().lower()
+        if text == "auto":
+            return default_workers(spec.name, hours)
+        count = int(text) if text.isdigit() else 0
+    else:
+        count = workers if isinstance(workers, int) and not isinstance(workers, bool) else 0
+    if count < 1:
+        raise UsageError(f"--workers must be a positive number or 'auto', got {workers!r}")
+    return count
 
 
 @dataclass(frozen=True)
@@ -153,7 +203,21 @@ class _Job:
     manifest: Path
     config_path: Path
     run_id: str
-    batch_size: int
+    slices: int
+    workers: int
+    index: int
+
+
+def _expected_calls(spec: Scenario, hours: float) -> float:
+    """Calls of all hosts in ``hours``, at their offered rates."""
+    return sum(p.rate for p in spec.hosts) * hours * 3600.0
+
+
+def _slice_count(spec: Scenario, hours: float, batch_size: int) -> int:
+    """Slices of virtual time that hold about ``batch_size`` calls of all hosts each."""
+    if batch_size < 1:
+        raise UsageError(f"batch_size must be at least 1, got {batch_size}")
+    return max(1, math.ceil(_expected_calls(spec, hours) / batch_size))
 
 
 def _partition(hosts: tuple[HostProcess, ...], workers: int) -> list[list[HostProcess]]:
@@ -187,59 +251,96 @@ def _build_hosts(
     return hosts
 
 
-def _run_job(job: _Job, progress: Callable[[float], None] | None) -> tuple[int, int]:
+def _run_job(
+    job: _Job, progress: Callable[[float], None] | None, turns: Counter
+) -> tuple[int, int]:
     """Simulate one group of hosts through a real registry; returns (events, calls)."""
     spec = scenario(job.scenario)
     config = load_config(job.config_path, env={})
     clock = VirtualClock(job.start)
     processes = [p for p in spec.hosts if p.host in job.hosts]
     hosts = _build_hosts(processes, config, job.seed, job.start, job.stop, clock)
+    # The TurnWriter writes each slice in its turn (no write when the buffer fills), and
+    # bulk_load: the output is a throwaway file that a rerun writes again.
     writer = ManifestWriter(
-        job.manifest, run_id=job.run_id, batch_size=job.batch_size, flush_interval_s=None
+        job.manifest,
+        run_id=job.run_id,
+        batch_size=sys.maxsize,
+        flush_interval_s=None,
+        bulk_load=True,
     )
     try:
+        slices = TurnWriter(
+            writer,
+            turns,
+            workers=job.workers,
+            index=job.index,
+            start=job.start,
+            stop=job.stop,
+            count=job.slices,
+        )
         registry = BreakerRegistry(config, writer, InMemoryCooldownStore(), clock=clock)
         with pybreaker_clock(clock):
-            calls = _run(hosts, registry, clock, job.start, job.stop, progress)
+            calls = _run(hosts, registry, clock, slices, job.start, job.stop, progress)
+        slices.finish()
     finally:
         writer.close()
     return writer.written, calls
 
 
-def _worker(job: _Job, slot: Any, results: Any) -> None:
-    """Entry point of a worker process: run the job, report progress and the outcome."""
+def _worker(job: _Job, slot: Any, turns: Counter, results: Any) -> None:
+    """Entry point of a worker process: run the job, report progress and the outcome.
+
+    Ends the process with ``os._exit`` once the outcome is sent: the manifest is closed
+    by then, and the orderly shutdown of a spawned interpreter takes about 0.1 s.
+    """
 
     def report(fraction: float) -> None:
         slot.value = fraction
 
     try:
-        results.put(("ok", _run_job(job, report)))
+        outcome: tuple[str, Any] = ("ok", _run_job(job, report, turns))
     except BaseException as exc:  # reported to the parent, which raises
-        results.put(("error", f"{type(exc).__name__}: {exc}"))
+        outcome = ("error", f"{type(exc).__name__}: {exc}")
+    results.put(outcome)
+    results.close()
+    results.join_thread()  # the outcome is in the pipe
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _run_parallel(jobs: list[_Job], progress: Callable[[float], None] | None) -> tuple[int, int]:
+    """Run each job in a spawned process; a failed worker stops the others."""
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
+    turns = context.Value("q", 0, lock=False)  # only the worker whose turn it is writes it
     slots = [context.Value("d", 0.0, lock=False) for _ in jobs]
     procs = [
-        context.Process(target=_worker, args=(job, slot, results), daemon=True)
+        context.Process(target=_worker, args=(job, slot, turns, results), daemon=True)
         for job, slot in zip(jobs, slots, strict=True)
     ]
     for proc in procs:
         proc.start()
-    outcomes = []
+    outcomes: list[tuple[str, Any]] = []
     try:
         while len(outcomes) < len(procs):
             try:
                 outcomes.append(results.get(timeout=0.2))
             except queue.Empty:
-                if not any(proc.is_alive() for proc in procs) and results.empty():
+                # a worker that died without a word would leave the others waiting for its turn
+                exited = sum(not proc.is_alive() for proc in procs)
+                if exited > len(outcomes) and results.empty():
                     break
+            if outcomes and outcomes[-1][0] == "error":
+                break
             if progress is not None:
                 progress(min(slot.value for slot in slots))
     finally:
+        stop_now = len(outcomes) < len(procs)
         for proc in procs:
+            if stop_now:
+                proc.terminate()
             proc.join(timeout=5)
             if proc.is_alive():
                 proc.terminate()
@@ -274,6 +375,7 @@ def _run(
     hosts: list[SimHost],
     registry: BreakerRegistry,
     clock: VirtualClock,
+    slices: TurnWriter,
     start: float,
     stop: float,
     progress: Callable[[float], None] | None,
@@ -281,7 +383,8 @@ def _run(
     """The event loop: the host with the earliest pending arrival calls next.
 
     Arrivals per host are a Poisson process; a host's next call waits for its previous
-    one to finish (pybreaker runs one call at a time per breaker).
+    one to finish (pybreaker runs one call at a time per breaker). Now and then (in
+    virtual time) ``slices`` closes the finished slices and writes those whose turn came.
     """
     log = math.log
     # per host: name, its request function, its random draw, mean gap between arrivals
@@ -294,11 +397,14 @@ def _run(
     calls = 0
     report_every = 20_000
     span = stop - start
+    check = slices.next_check  # <= stop: one comparison per call covers both
     while heap:
         t, index = heap[0]
-        if t >= stop:
-            heapq.heappop(heap)
-            continue
+        if t >= check:
+            if t >= stop:
+                heapq.heappop(heap)
+                continue
+            check = slices.check(t)
         name, request, draw, gap = table[index]
         clock.now = t
         try:  # noqa: SIM105 - the hot loop: cheaper than contextlib.suppress

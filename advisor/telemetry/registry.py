@@ -85,25 +85,24 @@ class BreakerRegistry:
         """
         if self.config.disabled:
             return func(*args, **kwargs)
-        entry = self._entries.get((host, role))
-        if entry is None:
-            entry = self._entry(host, role)
-        now = self.clock()
+        entry = self._entries.get((host, role)) or self._entry(host, role)
         cooldown = self.cooldowns.get(entry.host)
-        if cooldown is not None and cooldown.until > now:
-            self._reject(entry, now, "cooldown", role)
-            raise BreakerOpenError(entry.host, "cooldown", cooldown.until, cooldown.reason)
-        listener = entry.listener
-        listener.begin(role)
+        if cooldown is not None:
+            now = self.clock()
+            if cooldown.until > now:
+                self._reject(entry, now, "cooldown", role)
+                raise BreakerOpenError(entry.host, "cooldown", cooldown.until, cooldown.reason)
+        call = entry.listener.begin(role)
         try:
             return entry.breaker.call(func, *args, **kwargs)
         except pybreaker.CircuitBreakerError:
-            if listener.admitted:
+            if call.admitted:
                 raise
-            self._reject(entry, now, "breaker_open", role)
+            # refused before the call ran: the clock reads the moment of the refusal
+            self._reject(entry, self.clock(), "breaker_open", role)
             raise BreakerOpenError(entry.host, "breaker_open", _reopens_at(entry.breaker)) from None
         except BaseException:
-            if listener.admitted:
+            if call.admitted:
                 self._cooldown_from_failure(entry)
             raise
 

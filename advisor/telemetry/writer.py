@@ -62,6 +62,12 @@ class ManifestWriter:
         flush_interval_s: buffered events are written at least this often; None: only on
             ``batch_size``, ``flush()`` and ``close()``.
         busy_timeout_s: how long one write waits for other writers before giving up.
+        bulk_load: for a throwaway file filled in one go (the simulator's output), never a
+            runtime's manifest: this connection writes with ``PRAGMA synchronous=OFF`` (a
+            crash of the process does no harm; an OS crash or power loss may corrupt the
+            file), and the ``(ts, host)`` index is not created (the advisor reads whole
+            tables; a writer opened later without ``bulk_load`` creates it; one that
+            exists is kept up to date).
 
     Raises:
         ManifestSchemaError: the file is not SQLite, or has a ``breaker_events`` table of
@@ -77,6 +83,7 @@ class ManifestWriter:
         batch_size: int = 500,
         flush_interval_s: float | None = 1.0,
         busy_timeout_s: float = 30.0,
+        bulk_load: bool = False,
     ) -> None:
         if batch_size < 1:
             raise UsageError(f"batch_size must be at least 1, got {batch_size}")
@@ -86,6 +93,7 @@ class ManifestWriter:
         self.batch_size = batch_size
         self.flush_interval_s = flush_interval_s
         self.busy_timeout_s = busy_timeout_s
+        self.bulk_load = bulk_load
         self.written = 0
         self._init_state()
         with self._io_lock:
@@ -127,12 +135,16 @@ class ManifestWriter:
 
         The caller's JSON must carry ``run_id`` (``run_id_json`` is its encoding).
         """
-        with self._lock:
+        lock = self._lock
+        lock.acquire()  # once per event: explicit calls cost half of a `with` block
+        try:
             if self._closed:
                 raise TelemetryError(f"{self.path}: telemetry writer is closed")
             buffer = self._buffer
             buffer.append((ts, host, event_type, details_json))
             size = len(buffer)
+        finally:
+            lock.release()
         if size >= self._due:
             # never wait for another process's write lock while a few batches fit in memory
             self._flush(block=size >= self.batch_size * _MAX_DEFERRED_BATCHES)
@@ -146,21 +158,30 @@ class ManifestWriter:
 
     # --- writing --------------------------------------------------------------------------
 
-    def flush(self) -> int:
-        """Write every buffered event in one transaction; returns how many.
+    def flush(self, limit: int | None = None) -> int:
+        """Write every buffered event (or the oldest ``limit``) in one transaction.
+
+        Returns:
+            How many events were written.
 
         Raises:
             TelemetryError: the write failed; the events stay buffered for the next try.
         """
-        return self._flush(block=True)
+        return self._flush(block=True, limit=limit)
 
-    def _flush(self, block: bool) -> int:
-        """Write the buffer; when not ``block``, give up at once if the file is locked."""
+    def _flush(self, block: bool, limit: int | None = None) -> int:
+        """Write the buffer (its oldest ``limit`` events); when not ``block``, give up at once
+        if the file is locked."""
         if not self._io_lock.acquire(blocking=block):
             return 0
         try:
             with self._lock:
-                batch, self._buffer = self._buffer, []
+                buffer = self._buffer
+                if limit is None or limit >= len(buffer):
+                    batch, self._buffer = buffer, []
+                else:
+                    cut = max(0, limit)
+                    batch, self._buffer = buffer[:cut], buffer[cut:]
             if not batch:
                 return 0
             try:
@@ -230,7 +251,9 @@ class ManifestWriter:
     def _open(self) -> sqlite3.Connection:
         con = connect(self.path, 0.0, "manifest")  # waiting for the lock: retry_busy
         try:
-            retry_busy(lambda: _prepare(con, self.path), self.path, self.busy_timeout_s)
+            retry_busy(
+                lambda: _prepare(con, self.path, self.bulk_load), self.path, self.busy_timeout_s
+            )
         except BaseException:
             con.close()
             raise
@@ -278,8 +301,11 @@ class ManifestWriter:
         self._init_state()
 
 
-def _prepare(con: sqlite3.Connection, path: Path) -> None:
-    """WAL mode, then the table and index created or the existing table's shape checked."""
+def _prepare(con: sqlite3.Connection, path: Path, bulk_load: bool = False) -> None:
+    """WAL mode, then the table and index created or the existing table's shape checked.
+
+    ``bulk_load``: no fsync on this connection, and no index (see ``ManifestWriter``).
+    """
 
     def create_or_check() -> None:
         columns = [
@@ -294,11 +320,12 @@ def _prepare(con: sqlite3.Connection, path: Path) -> None:
                 "write to another manifest file"
             )
         con.execute(SCHEMA)
-        con.execute(INDEX)
+        if not bulk_load:
+            con.execute(INDEX)
 
     try:
         con.execute("PRAGMA journal_mode=WAL")
-        con.execute("PRAGMA synchronous=NORMAL")
+        con.execute(f"PRAGMA synchronous={'OFF' if bulk_load else 'NORMAL'}")
         in_transaction(con, create_or_check)
     except sqlite3.DatabaseError as exc:
         if is_busy(exc):
