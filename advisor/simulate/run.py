@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import json
 import math
@@ -11,7 +12,7 @@ import queue
 import random
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -102,9 +103,8 @@ def simulate(
         progress: called now and then with the fraction of virtual time done.
         workers: processes sharing the hosts, all writing the one manifest, or ``"auto"``
             (``default_workers``; the CLI's default). Every host's events are the same for
-            any number; the rows, ids included, are the same for the same number. More
-            than one needs the ``if __name__ == "__main__":`` guard in a script (the
-            workers are spawned).
+            any number; the rows, ids included, are the same for the same number. Workers
+            are spawned without re-running the caller's ``__main__``.
         batch_size: about how many events (of all workers) one slice of virtual time holds;
             each worker writes its part of a slice in one transaction, in turn.
 
@@ -310,6 +310,22 @@ def _worker(job: _Job, slot: Any, turns: Counter, results: Any) -> None:
     os._exit(0)
 
 
+@contextlib.contextmanager
+def _main_hidden() -> Iterator[None]:
+    """Workers need nothing from ``__main__``: while they are started, hide its name and
+    file so a spawned worker does not re-run it (the console script would import the
+    whole CLI, ~0.5 s per worker; a user's script would run again, or need a guard)."""
+    main = sys.modules["__main__"]
+    saved = {key: main.__dict__[key] for key in ("__spec__", "__file__") if key in main.__dict__}
+    main.__spec__ = None
+    main.__dict__.pop("__file__", None)
+    try:
+        yield
+    finally:
+        main.__dict__.pop("__spec__", None)
+        main.__dict__.update(saved)
+
+
 def _run_parallel(jobs: list[_Job], progress: Callable[[float], None] | None) -> tuple[int, int]:
     """Run each job in a spawned process; a failed worker stops the others."""
     context = multiprocessing.get_context("spawn")
@@ -320,8 +336,9 @@ def _run_parallel(jobs: list[_Job], progress: Callable[[float], None] | None) ->
         context.Process(target=_worker, args=(job, slot, turns, results), daemon=True)
         for job, slot in zip(jobs, slots, strict=True)
     ]
-    for proc in procs:
-        proc.start()
+    with _main_hidden():
+        for proc in procs:
+            proc.start()
     outcomes: list[tuple[str, Any]] = []
     try:
         while len(outcomes) < len(procs):
