@@ -6,7 +6,7 @@ figures, templates; best of --runs) and the page size, against the issue's targe
 (render <= 15 s and <= 8 MB for 3 M events over 200 hosts):
   * demo  - the simulator's crawl-night scenario (8 h, a dozen hosts, ~1.3 M events);
   * 3 M   - bench_advise.py's generator: 3 M events, 200 hosts, 20 files (every host
-            flapping at random: the worst case for the per-host charts).
+            with ~10 outages a day: 200 hosts of per-host charts).
 
     python benchmarks/bench_report.py
     python benchmarks/bench_report.py --skip-large --runs 1

@@ -39,6 +39,15 @@ class TablePlan:
     watermark: Watermark | None  # the new watermark, set once read
     reason: str = ""
 
+    @property
+    def unchanged(self) -> bool:
+        """Nothing to read: no row beyond the stored watermark."""
+        return (
+            self.after is not None
+            and self.watermark is not None
+            and (self.watermark.last_rowid <= self.after)
+        )
+
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
@@ -62,7 +71,10 @@ def plan_table(path: Path, table: str, previous: Watermark | None) -> TablePlan:
     stat = path.stat()
     uri = path.resolve().as_uri() + "?mode=ro"
     with closing(sqlite3.connect(uri, uri=True, timeout=2.0)) as con:
-        first, last = con.execute(f"SELECT min(rowid), max(rowid) FROM {_quote(table)}").fetchone()
+        # two queries: SQLite answers a lone min() or max() of the rowid from the b-tree's
+        # ends, but scans the whole table for both in one
+        first = con.execute(f"SELECT min(rowid) FROM {_quote(table)}").fetchone()[0]
+        last = con.execute(f"SELECT max(rowid) FROM {_quote(table)}").fetchone()[0]
         anchor = _anchor(con, table, first, last) if last is not None else ""
         old_anchor = ""
         if previous and last is not None and previous.last_rowid <= last:

@@ -64,6 +64,8 @@ def _stage(con: duckdb.DuckDBPyConnection, source: Source, plan: TablePlan) -> N
 
 def _stage_source(con: duckdb.DuckDBPyConnection, source: Source, plans: list[TablePlan]) -> None:
     for plan in plans:
+        if plan.unchanged:  # a scan with an empty rowid range still reads the whole table
+            continue
         try:
             try:
                 _stage(con, source, plan)
