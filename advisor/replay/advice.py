@@ -31,14 +31,7 @@ def _replayable(rec: dict[str, Any], current: dict[str, Any]) -> bool:
 
 
 def _counts(result: ReplayResult, lost_weight: float) -> dict[str, Any]:
-    return {
-        "wasted": result.wasted,
-        "lost": result.lost,
-        "cost": round(result.cost(lost_weight), 3),
-        "opens": result.opens,
-        "detect_s": result.detect_s,
-        "resume_s": result.resume_s,
-    }
+    return {**result.counts(lost_weight), "detect_s": result.detect_s, "resume_s": result.resume_s}
 
 
 def _worse(after: float, before: float, settings: dict[str, Any]) -> bool:
@@ -147,19 +140,9 @@ def trade_offs(
             "inferred_share": round(timeline.health.inferred_share, 4),
             "front": search.front(),
             "best": search.point(*search.best_cell()),
-            "current": _point(replay(timeline, base, timings=False), w),
+            "current": replay(timeline, base, timings=False).point(w),
             "suggested": (
-                _point(replay(timeline, suggested, timings=False), w) if suggested else None
+                replay(timeline, suggested, timings=False).point(w) if suggested else None
             ),
         }
     return result
-
-
-def _point(result: ReplayResult, lost_weight: float) -> dict[str, Any]:
-    return {
-        **result.setting.to_dict(),
-        "wasted": result.wasted,
-        "lost": result.lost,
-        "cost": round(result.cost(lost_weight), 3),
-        "opens": result.opens,
-    }

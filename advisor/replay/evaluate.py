@@ -36,13 +36,22 @@ class ReplayResult:
         """``wasted + lost_weight * lost``."""
         return self.wasted + lost_weight * self.lost
 
-    def to_dict(self, lost_weight: float) -> dict[str, Any]:
+    def counts(self, lost_weight: float) -> dict[str, Any]:
+        """``wasted``, ``lost``, ``cost`` and ``opens``."""
         return {
-            **self.setting.to_dict(),
             "wasted": self.wasted,
             "lost": self.lost,
             "cost": round(self.cost(lost_weight), 3),
             "opens": self.opens,
+        }
+
+    def point(self, lost_weight: float) -> dict[str, Any]:
+        """The setting's knobs and ``counts``: one point of a trade-off chart."""
+        return {**self.setting.to_dict(), **self.counts(lost_weight)}
+
+    def to_dict(self, lost_weight: float) -> dict[str, Any]:
+        return {
+            **self.point(lost_weight),
             "outages_detected": self.outages,
             "detect_s": self.detect_s,
             "resume_s": self.resume_s,
