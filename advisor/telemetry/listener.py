@@ -191,9 +191,7 @@ class TelemetryListener(pybreaker.CircuitBreakerListener):
         if prefix is None:
             role = f',"role":{encode_json(key[1])}' if key[1] else ""
             prefix = self._success_prefix[key] = f'{{"state":"{state}"{role},"elapsed_ms":'
-        t0 = call.t0
-        # _ms() inlined: this runs once per successful call
-        elapsed = int((now - t0) * 1_000_000.0 + 0.5) / 1000.0 if t0 is not None else 0.0
+        elapsed = _ms(now - call.t0) if call.t0 is not None else 0.0
         try:
             self._writer.record_encoded(
                 now, self.host, "success", f"{prefix}{elapsed!r}{self._tail}"
