@@ -14,8 +14,8 @@ import pytest
 from advisor.errors import StoreError
 from advisor.nightly import run_nightly
 from advisor.nightly.hooks import KILL_ENV, SLEEP_ENV
-from advisor.nightly.store import lock_path, open_store, table_checksums
-from tests.test_nightly import NIGHTS, copy_runs, night_runs  # noqa: F401 - fixture
+from advisor.nightly.store import lock_path
+from tests.test_nightly import NIGHTS, checksums, copy_runs, night_runs  # noqa: F401 - fixture
 
 
 def nightly_process(runs: Path, store: Path, out: Path, env: dict[str, str]) -> subprocess.Popen:
@@ -25,14 +25,6 @@ def nightly_process(runs: Path, store: Path, out: Path, env: dict[str, str]) -> 
     return subprocess.Popen(
         [sys.executable, "-c", code, *args], env={**os.environ, **env}, stderr=subprocess.DEVNULL
     )
-
-
-def checksums(store: Path) -> dict[str, tuple[int, int]]:
-    con = open_store(store, read_only=True)
-    try:
-        return table_checksums(con)
-    finally:
-        con.close()
 
 
 @pytest.mark.parametrize("stage", ["ingested", "recorded", "committed"])
