@@ -7,6 +7,7 @@ import hashlib
 import json
 import sqlite3
 import time
+from itertools import pairwise
 
 import pytest
 from typer.testing import CliRunner
@@ -207,3 +208,271 @@ def test_simulate_command(tmp_path):
     assert forced.exit_code == 0, forced.stderr
     unknown = CliRunner().invoke(app, ["simulate", "--scenario", "nope", "--out", str(tmp_path)])
     assert unknown.exit_code == 2 and "expected one of crawl-night" in unknown.stderr
+
+
+# --- the archetypes: every scenario's claims in truth.json, checked against the events ---
+
+
+def attempts(path, host: str) -> list[tuple[float, str, dict]]:
+    """(start, event_type, details) of every call attempt of ``host``: a sent call starts
+    ``elapsed_ms`` before its event, a refused one at its event."""
+    out = []
+    for ts, _, kind, details in events(path, "host = ? AND event_type <> 'state_change'", (host,)):
+        facts = json.loads(details)
+        out.append((ts - (facts.get("elapsed_ms") or 0.0) / 1000.0, kind, facts))
+    return out
+
+
+def inside(t: float, intervals) -> bool:
+    return any(a <= t <= b for a, b, *_ in intervals)
+
+
+def run_of(name: str, tmp_path, hours: float, seed: int = 3, **kwargs):
+    result = simulate(name, tmp_path / name, hours=hours, seed=seed, end=END, **kwargs)
+    return result, json.loads(result.truth.read_text())
+
+
+def test_every_scenario_is_well_formed_and_small():
+    wanted = {"crawl-night", "outage", "rate-limited", "flapping", "down-whole-window",
+              "fleet-incident", "many-independent", "idle-gaps", "blips", "long-outages",
+              "mixed"}  # fmt: skip
+    assert wanted <= set(SCENARIOS)
+    for name, make in SCENARIOS.items():
+        spec = make()
+        assert spec.name == name
+        names = [p.host for p in spec.hosts]
+        assert len(names) == len(set(names)), name
+        assert all(host == host.strip().casefold() for host in names)
+        if spec.fleet is not None:
+            assert len(spec.fleet.hosts) >= 3 and set(spec.fleet.hosts) <= set(names)
+        per_hour = 0.0
+        for process in spec.hosts:
+            for a, b in (*process.active, *process.down):
+                assert 0.0 <= a < b <= 1.0, (name, process.host)
+            share = sum(b - a for a, b in process.active) if process.active else 1.0
+            per_hour += process.rate * share * 3600
+        assert per_hour < 250_000, f"{name}: {per_hour:.0f} calls per hour"
+
+
+def test_down_whole_window(tmp_path):
+    result, truth = run_of("down-whole-window", tmp_path, 0.5)
+    start, end = truth["start"], truth["end"]
+    down = [h for h, f in truth["hosts"].items() if f["outages"] == [[start, end]]]
+    healthy = [h for h, f in truth["hosts"].items() if not f["outages"]]
+    assert len(down) >= 1 and len(healthy) >= 1
+    assert any(truth["hosts"][h]["request_rate_per_s"] < 0.1 for h in down)  # a rare one too
+    for host in down:
+        calls = attempts(result.manifest, host)
+        assert calls and not [c for c in calls if c[1] == "success"], host
+        assert [c for c in calls if c[1] == "failure"]
+        opens = events(result.manifest, "host = ? AND event_type = 'state_change'", (host,))
+        assert opens, f"{host}: a host down all along never opened its breaker"
+    for host in healthy:
+        kinds = {c[1] for c in attempts(result.manifest, host)}
+        assert "success" in kinds and "rejected" not in kinds
+
+
+def test_fleet_incidents_are_shared_and_fail_every_listed_host(tmp_path):
+    result, truth = run_of("fleet-incident", tmp_path, 1.0)
+    incidents = truth["fleet_incidents"]
+    assert 1 <= len(incidents) <= 3
+    everyone = set(truth["hosts"])
+    for a, b, hosts in incidents:
+        assert 120 <= b - a <= 360 and truth["start"] < a < b < truth["end"]
+        assert len(hosts) >= 8 and set(hosts) < everyone
+        for host in everyone:
+            facts = truth["hosts"][host]
+            calls = [c for c in attempts(result.manifest, host) if a + 0.001 < c[0] < b - 0.001]
+            if host not in hosts:  # the controls: up all along, and called
+                assert not any(x < b and a < y for x, y in facts["outages"]), host
+                assert any(kind == "success" for _, kind, _ in calls), host
+                continue
+            assert [a, b] in facts["outages"], f"{host}: fleet incident {a}..{b} missing"
+            assert calls, f"{host}: no call attempt during the fleet incident"
+            assert not [c for c in calls if c[1] == "success"], f"{host}: a success at {a}..{b}"
+            failed = [f for _, kind, f in calls if kind == "failure"]
+            # a caller-side incident: no answer at all, not an HTTP error from the server
+            assert all(f.get("status") is None for f in failed), host
+            if facts["request_rate_per_s"] >= 1:
+                assert failed, f"{host}: no failed call during the fleet incident"
+    starts = [a for a, _, _ in incidents]
+    assert starts == sorted(starts)
+    assert all(b1 < a2 for (_, b1, _), (a2, _, _) in pairwise(incidents))
+
+
+def test_many_independent_hosts_coincide_only_by_chance(tmp_path):
+    result, truth = run_of("many-independent", tmp_path, 1.0)
+    assert truth["fleet_incidents"] == [] and len(truth["hosts"]) >= 25
+    opens = sorted(
+        (ts, host)
+        for ts, host, _, details in events(result.manifest, "event_type = 'state_change'")
+        if json.loads(details)["old_state"] == "closed"
+    )
+    hosts_opening = {host for _, host in opens}
+    assert len(hosts_opening) >= 20
+    assert len(opens) >= 2 * len(truth["hosts"])  # several opens per host and hour
+    crowded = max(len({h for t, h in opens if t0 <= t <= t0 + 120}) for t0, _ in opens)
+    assert crowded >= 3, "no three hosts opened within 2 minutes of each other"
+    # independent processes: not every host has its first outage at the run's start
+    firsts = [f["outages"][0][0] for f in truth["hosts"].values() if f["outages"]]
+    early = sum(t < truth["start"] + 600 for t in firsts)
+    assert early < 0.6 * len(firsts), f"{early} of {len(firsts)} first outages in 10 min"
+
+
+def test_idle_gaps_no_traffic_outside_the_active_stretches(tmp_path):
+    result, truth = run_of("idle-gaps", tmp_path, 3.0)
+    start, end = truth["start"], truth["end"]
+    idle_hosts = 0
+    for host, facts in truth["hosts"].items():
+        active = facts["active"]
+        assert active and all(start <= a < b <= end for a, b in active)
+        share = sum(b - a for a, b in active) / (end - start)
+        calls = attempts(result.manifest, host)
+        assert calls, host
+        outside = [c for c in calls if not inside(c[0], active)]
+        assert not outside, f"{host}: {len(outside)} attempts outside {active}"
+        if share < 1:
+            idle_hosts += 1
+            assert abs(share - 1 / 3) < 1e-6, (
+                f"{host}: active {share:.3f} of the run, not 8 h of 24"
+            )
+            for a, b in active:  # every stretch is used
+                assert any(a <= c[0] <= b for c in calls), f"{host}: no call in {a}..{b}"
+            for a, _ in facts["outages"] + facts["noise_bursts"]:
+                assert inside(a, active), f"{host}: trouble at {a} planned in idle time"
+    assert idle_hosts >= 5
+    assert any(len(f["active"]) >= 2 for f in truth["hosts"].values())
+
+
+def test_blips_and_long_outages_are_what_they_say(tmp_path):
+    _, blips = run_of("blips", tmp_path, 1.5)
+    rare = [f for f in blips["hosts"].values() if f["request_rate_per_s"] < 0.1]
+    assert len(rare) == 1 and rare[0]["outages"]
+    busy = [f for f in blips["hosts"].values() if f["request_rate_per_s"] >= 1 and f["outages"]]
+    assert len(busy) >= 3
+    for facts in [*busy, *rare]:
+        assert 300 <= facts["config"]["reset_timeout_s"] <= 900
+        for a, b in facts["outages"]:
+            assert 3 <= b - a <= 40
+    _, long = run_of("long-outages", tmp_path, 2.0)
+    rates = sorted(f["request_rate_per_s"] for f in long["hosts"].values())
+    assert rates[0] <= 0.05 and rates[-1] >= 10
+    seen = 0
+    for facts in long["hosts"].values():
+        assert 5 <= facts["config"]["reset_timeout_s"] <= 20
+        for a, b in facts["outages"]:
+            assert b - a <= 3600 and (b - a >= 600 or b == long["end"])
+            seen += 1
+    assert seen >= len(long["hosts"])
+
+
+def test_mixed_hosts_have_both_mechanisms(tmp_path):
+    result, truth = run_of("mixed", tmp_path, 2.0)
+    both = [h for h, f in truth["hosts"].items() if f["noise_bursts"] and f["outages"]]
+    assert both, "no host with noise bursts and real outages"
+    throttled = [h for h, f in truth["hosts"].items() if (f["rate_limit"] or {}).get("windows")]
+    assert throttled
+    for host in throttled:
+        windows = truth["hosts"][host]["rate_limit"]["windows"]
+        noise = [
+            f for t, kind, f in attempts(result.manifest, host)
+            if kind == "failure" and f.get("status") != 429 and not inside(t, windows)
+        ]  # fmt: skip
+        assert len(noise) >= 20, f"{host}: {len(noise)} background failures"
+
+
+def test_new_scenarios_are_deterministic_for_any_number_of_workers(tmp_path):
+    for name in ("fleet-incident", "idle-gaps"):
+        args = {"hours": 0.5, "seed": 4, "end": END}
+        one = simulate(name, tmp_path / f"{name}-1", **args)
+        again = simulate(name, tmp_path / f"{name}-again", **args)
+        two = simulate(name, tmp_path / f"{name}-2", workers=2, batch_size=2000, **args)
+        assert digest(one.manifest) == digest(again.manifest)
+        assert one.truth.read_text() == again.truth.read_text() == two.truth.read_text()
+        assert digest(one.manifest, "host, id") == digest(two.manifest, "host, id")
+
+
+def test_host_config_and_defaults_replace_the_scenarios(tmp_path):
+    host = "api.openalex.org"
+    replaced = {host: {"reset_timeout_s": 30}, "EUTILS.ncbi.nlm.nih.gov ": {"fail_max": 2}}
+    new_defaults = {"fail_max": 4, "reset_timeout_s": 45}
+    run = {"hours": 1.0, "seed": 5, "end": END}
+    own = simulate("blips", tmp_path / "own", **run)
+    other = simulate(
+        "blips", tmp_path / "other", workers=2, host_config=replaced, defaults=new_defaults, **run
+    )
+    own_truth, truth = json.loads(own.truth.read_text()), json.loads(other.truth.read_text())
+    config = load_config(other.config, env={})
+    assert set(config.hosts) == {host, "eutils.ncbi.nlm.nih.gov"}
+    for name, facts in truth["hosts"].items():
+        assert facts["config"] == config.effective(name).to_dict()
+        assert facts["mistuned"] is None
+    assert truth["hosts"][host]["config"]["reset_timeout_s"] == 30
+    assert truth["hosts"][host]["config"]["fail_max"] == 4
+    assert truth["hosts"]["eutils.ncbi.nlm.nih.gov"]["config"]["fail_max"] == 2
+    assert truth["hosts"]["eutils.ncbi.nlm.nih.gov"]["config"]["reset_timeout_s"] == 45
+    assert truth["hosts"]["api.crossref.org"]["config"]["reset_timeout_s"] == 45  # was 300
+    assert own_truth["hosts"]["api.crossref.org"]["config"]["reset_timeout_s"] == 300
+    assert truth["config_replaced"] and not own_truth["config_replaced"]
+    # the workers ran the breakers with it: each open records its reset timeout
+    for name, expected in ((host, 30.0), ("api.crossref.org", 45.0)):
+        opened = [
+            json.loads(d)["reset_timeout_s"]
+            for *_, d in events(other.manifest, "host = ? AND event_type = 'state_change'", (name,))
+            if json.loads(d)["new_state"] == "open"
+        ]
+        assert opened and set(opened) == {expected}, name
+    # and the incident plan kept incidents apart by the new timeout, not the old one
+    gaps = [b[0] - a[1] for a, b in pairwise(truth["hosts"][host]["outages"])]
+    own_gaps = [b[0] - a[1] for a, b in pairwise(own_truth["hosts"][host]["outages"])]
+    assert all(g >= 1800 for g in own_gaps)  # 2 x 900 s
+    assert min(gaps) < 1800, "incidents still spaced for reset_timeout_s 900"
+    with pytest.raises(UsageError, match="no host nope.example"):
+        simulate("blips", tmp_path / "bad", host_config={"nope.example": {}}, **run)
+    assert not (tmp_path / "bad").exists()
+
+
+def test_empty_host_config_puts_every_host_on_the_defaults(tmp_path):
+    result, truth = run_of("crawl-night", tmp_path, 0.05, host_config={})
+    config = load_config(result.config, env={})
+    assert config.hosts == {}
+    assert {json.dumps(f["config"], sort_keys=True) for f in truth["hosts"].values()} == {
+        json.dumps(config.effective("doi.org").to_dict(), sort_keys=True)
+    }
+
+
+def test_simulate_command_replaces_the_config(tmp_path):
+    args = ["simulate", "--scenario", "blips", "--hours", "0.05", "--seed", "1", "--end", END,
+            "--out", str(tmp_path), "--defaults", "fail_max:7,reset:20",
+            "--breaker", "api.crossref.org=reset:90",
+            "--breaker", "www.ebi.ac.uk=fail_max:3"]  # fmt: skip
+    done = CliRunner().invoke(app, args)
+    assert done.exit_code == 0, done.stderr
+    config = load_config(tmp_path / "breakers.yaml", env={})
+    assert config.effective("api.crossref.org").reset_timeout_s == 90
+    assert config.effective("api.crossref.org").fail_max == 7
+    assert config.effective("www.ebi.ac.uk").fail_max == 3
+    assert config.effective("api.openalex.org").reset_timeout_s == 20  # its own 900 replaced
+    bad = CliRunner().invoke(app, [*args[:-2], "--breaker", "no-equals-sign", "--force"])
+    assert bad.exit_code == 2 and "--breaker" in bad.stderr
+
+
+def test_truth_health_covers_new_truth_fields(tmp_path):
+    from advisor.analysis import analyze
+    from advisor.replay import load_timelines, truth_health
+
+    result, truth = run_of("down-whole-window", tmp_path, 0.25)
+    analysis = analyze([result.out_dir], window_s=900, until=END, config=result.config)
+    try:
+        timelines = load_timelines(analysis.con, analysis.window, warmup_s=0)
+        checked = 0
+        for host, facts in truth["hosts"].items():
+            if host not in timelines:
+                continue
+            health = truth_health(truth, timelines[host])
+            share = health.down_us / health.length
+            assert share == (1.0 if facts["outages"] else 0.0), host
+            checked += 1
+        assert checked == len(truth["hosts"])
+    finally:
+        analysis.con.close()

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from advisor.commands.common import fail
-from advisor.errors import AdvisorError
+from advisor.config import normalize_host, parse_settings_spec
+from advisor.errors import AdvisorError, ConfigError
 from advisor.simulate import SCENARIOS
 from advisor.simulate import simulate as run_simulation
 
@@ -49,12 +50,36 @@ def simulate(
     force: Annotated[
         bool, typer.Option("--force", help="Replace an earlier run in --out.")
     ] = False,
+    defaults: Annotated[
+        str | None,
+        typer.Option(
+            "--defaults",
+            help="Replace the scenario's breaker defaults, e.g. fail_max:5,reset:60.",
+        ),
+    ] = None,
+    breakers: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--breaker",
+            help="HOST=key:value,... (repeatable): replaces the scenario's per-host settings "
+            "(hosts not named run on the defaults).",
+        ),
+    ] = None,
 ) -> None:
     """Simulate hosts behind real pybreaker breakers and write their telemetry.
 
     Writes OUT/manifest.sqlite3 (breaker_events), OUT/breakers.yaml (the config used,
     mis-tuned for some hosts) and OUT/truth.json (what really happened per host).
     """
+    try:
+        default_values = (
+            None
+            if defaults is None
+            else cast(dict[str, float], parse_settings_spec(defaults, "--defaults"))
+        )
+        host_config = None if not breakers else _host_config(breakers)
+    except ConfigError as exc:
+        raise fail(exc) from None
     console = Console(stderr=True)
     columns = (
         TextColumn(f"simulating {scenario}"),
@@ -74,6 +99,8 @@ def simulate(
                 overwrite=force,
                 workers=workers,
                 progress=lambda done: bar.update(task, completed=done),
+                host_config=host_config,
+                defaults=default_values,
             )
         except AdvisorError as exc:
             raise fail(exc) from None
@@ -83,3 +110,20 @@ def simulate(
         err=True,
     )
     sys.stdout.write(f"{result.manifest}\n{result.config}\n{result.truth}\n")
+
+
+def _host_config(entries: list[str]) -> dict[str, dict[str, float]]:
+    """``--breaker`` values -> ``{host: settings}``.
+
+    Raises:
+        ConfigError: an entry is not ``HOST=key:value,...``.
+    """
+    out: dict[str, dict[str, float]] = {}
+    for entry in entries:
+        host, sep, spec = entry.partition("=")
+        if not sep or not host.strip():
+            raise ConfigError(f"--breaker: {entry!r}: expected HOST=key:value,key:value")
+        host = normalize_host(host)
+        values = cast(dict[str, float], parse_settings_spec(spec, f"--breaker {host}"))
+        out.setdefault(host, {}).update(values)
+    return out

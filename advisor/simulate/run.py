@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from advisor.config import BreakerConfig, load_config
+from advisor.config import BreakerConfig, load_config, normalize_host
 from advisor.errors import BreakerOpenError, TelemetryError, UsageError
 from advisor.simulate.clock import VirtualClock, pybreaker_clock
 from advisor.simulate.hosts import (
@@ -28,10 +28,15 @@ from advisor.simulate.hosts import (
     DOWN,
     RECOVERING,
     THROTTLED,
+    UNREACHABLE,
+    Phase,
+    Schedule,
     SimHost,
     SimulatedConnectionError,
     SimulatedHTTPError,
     SimulatedTimeout,
+    overlay,
+    plan_fleet,
     plan_incidents,
 )
 from advisor.simulate.scenarios import HostProcess, Scenario, scenario
@@ -90,6 +95,8 @@ def simulate(
     progress: Callable[[float], None] | None = None,
     workers: int | str = 1,
     batch_size: int = 5_000,
+    host_config: dict[str, dict[str, float]] | None = None,
+    defaults: dict[str, float] | None = None,
 ) -> SimulationResult:
     """Run ``scenario_name`` for ``hours`` of virtual time ending at ``end``; write ``out_dir``.
 
@@ -107,11 +114,22 @@ def simulate(
             are spawned without re-running the caller's ``__main__``.
         batch_size: about how many events (of all workers) one slice of virtual time holds;
             each worker writes its part of a slice in one transaction, in turn.
+        host_config: replaces the scenario's per-host settings (the ``hosts:`` section of
+            ``breakers.yaml``, host -> ``{"fail_max": 3, "reset_timeout_s": 30, ...}``);
+            ``{}``: every host on the defaults; None: the scenario's own. To run a scenario
+            under another tuning. The traffic and trouble stay the scenario's, but incident
+            plans keep incidents ``2 * reset_timeout_s`` apart, so a longer timeout can
+            thin them out.
+        defaults: replaces the scenario's ``defaults:`` section (None: the scenario's own).
+
+    The config is written to ``breakers.yaml``, which every worker reads, and each host's
+    effective settings go to ``truth.json`` (``hosts.<host>.config``).
 
     Raises:
         UsageError: unknown scenario, ``hours`` not positive, ``workers`` neither positive
-            nor ``auto``, bad ``end``, or ``out_dir`` holds an earlier run and
-            ``overwrite`` is false.
+            nor ``auto``, bad ``end``, ``host_config`` names a host the scenario does not
+            have, or ``out_dir`` holds an earlier run and ``overwrite`` is false.
+        ConfigError: ``host_config`` or ``defaults`` holds a bad key or value.
         TelemetryError: the manifest could not be written, or a worker failed.
     """
     started = time.perf_counter()
@@ -121,9 +139,10 @@ def simulate(
     workers = _worker_count(workers, spec, hours)
     stop = resolve_end(end)
     start = stop - hours * 3600.0
+    yaml_text = _config_yaml(spec, host_config, defaults)
     out = Path(out_dir)
     manifest, config_path, truth_path = _prepare_out_dir(out, overwrite)
-    config_path.write_text(_config_yaml(spec), encoding="utf-8")
+    config_path.write_text(yaml_text, encoding="utf-8")
     config = load_config(config_path, env={})
     run_id = f"sim-{spec.name}-{seed}"
     # the table, once; no index: it would add half again to the cost of writing a row
@@ -141,8 +160,9 @@ def simulate(
     else:
         events, calls = _run_parallel(jobs, progress)
 
-    hosts = _build_hosts(spec.hosts, config, seed, start, stop, VirtualClock(start))
-    truth = _truth(spec, config, hosts, seed, start, stop, run_id)
+    hosts = _build_hosts(spec, spec.hosts, config, seed, start, stop, VirtualClock(start))
+    overridden = host_config is not None or defaults is not None
+    truth = _truth(spec, config, hosts, seed, start, stop, run_id, overridden)
     truth_path.write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
     elapsed = time.perf_counter() - started
     return SimulationResult(
@@ -209,8 +229,39 @@ class _Job:
 
 
 def _expected_calls(spec: Scenario, hours: float) -> float:
-    """Calls of all hosts in ``hours``, at their offered rates."""
-    return sum(p.rate for p in spec.hosts) * hours * 3600.0
+    """Calls of all hosts in ``hours``, at their offered rates, in their active time."""
+    return sum(p.rate * _active_share(p) for p in spec.hosts) * hours * 3600.0
+
+
+def _active_share(process: HostProcess) -> float:
+    """The share of the run in which ``process`` gets traffic."""
+    if not process.active:
+        return 1.0
+    return sum(max(0.0, min(b, 1.0) - max(a, 0.0)) for a, b in process.active)
+
+
+def _stretches(
+    fractions: tuple[tuple[float, float], ...], start: float, stop: float
+) -> list[tuple[float, float]]:
+    """Fractions of the run -> disjoint epoch-second stretches in time order (to the
+    millisecond, inside the run; overlapping ones merged)."""
+    span = stop - start
+    merged: list[tuple[float, float]] = []
+    for a, b in sorted((max(a, 0.0), min(b, 1.0)) for a, b in fractions):
+        if b <= a:
+            continue
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return [(round(start + a * span, 3), round(start + b * span, 3)) for a, b in merged]
+
+
+def _fleet_plan(spec: Scenario, seed: int, start: float, stop: float) -> list[tuple[float, float]]:
+    """The scenario's shared incidents (its own random stream), or none."""
+    if spec.fleet is None:
+        return []
+    return plan_fleet(spec.fleet, random.Random(f"{seed}:{spec.name}:fleet"), start, stop)
 
 
 def _slice_count(spec: Scenario, hours: float, batch_size: int) -> int:
@@ -232,6 +283,7 @@ def _partition(hosts: tuple[HostProcess, ...], workers: int) -> list[list[HostPr
 
 
 def _build_hosts(
+    spec: Scenario,
     processes: tuple[HostProcess, ...] | list[HostProcess],
     config: BreakerConfig,
     seed: int,
@@ -239,15 +291,31 @@ def _build_hosts(
     stop: float,
     clock: VirtualClock,
 ) -> list[SimHost]:
-    """Each host with its incident plan and its own random stream (seeded by host name)."""
+    """Each host with its incident plan and its own random stream (seeded by host name).
+
+    A host with active stretches has its incidents planned inside them; scheduled down
+    stretches, then the scenario's fleet incidents, are laid over its own plan.
+    """
+    fleet = _fleet_plan(spec, seed, start, stop)
+    fleet_hosts = set(spec.fleet.hosts) if spec.fleet is not None else set()
     hosts = []
     for process in processes:
         reset = config.effective(process.host).reset_timeout_s
-        phases = plan_incidents(
-            process, random.Random(f"{seed}:{process.host}:plan"), start, stop, reset
-        )
+        plan_rng = random.Random(f"{seed}:{process.host}:plan")
+        schedule = None
+        if process.active:
+            schedule = Schedule(_stretches(process.active, start, stop))
+            phases: list[Phase] = []
+            for a, b in schedule.stretches:
+                phases.extend(plan_incidents(process, plan_rng, a, b, reset))
+        else:
+            phases = plan_incidents(process, plan_rng, start, stop, reset)
+        if process.down:
+            phases = overlay(phases, _stretches(process.down, start, stop), DOWN)
+        if process.host in fleet_hosts and fleet:
+            phases = overlay(phases, fleet, UNREACHABLE)
         call_rng = random.Random(f"{seed}:{process.host}:calls")
-        hosts.append(SimHost(process, phases, call_rng, clock, stop))
+        hosts.append(SimHost(process, phases, call_rng, clock, stop, schedule))
     return hosts
 
 
@@ -259,7 +327,7 @@ def _run_job(
     config = load_config(job.config_path, env={})
     clock = VirtualClock(job.start)
     processes = [p for p in spec.hosts if p.host in job.hosts]
-    hosts = _build_hosts(processes, config, job.seed, job.start, job.stop, clock)
+    hosts = _build_hosts(spec, processes, config, job.seed, job.start, job.stop, clock)
     # The TurnWriter writes each slice in its turn (no write when the buffer fills), and
     # bulk_load: the output is a throwaway file that a rerun writes again.
     writer = ManifestWriter(
@@ -404,9 +472,18 @@ def _run(
     virtual time) ``slices`` closes the finished slices and writes those whose turn came.
     """
     log = math.log
-    # per host: name, its request function, its random draw, mean gap between arrivals
-    table = [(h.host, h.request, h.rng.random, h.mean_gap) for h in hosts]
-    heap = [(start - log(1.0 - draw()) * gap, i) for i, (_, _, draw, gap) in enumerate(table)]
+    # per host: name, its request function, its random draw, mean gap between arrivals,
+    # its activity schedule (None: always active)
+    table = [(h.host, h.request, h.rng.random, h.mean_gap, h.schedule) for h in hosts]
+    heap = [
+        (
+            start - log(1.0 - draw()) * gap
+            if schedule is None
+            else schedule.next_arrival(start, -log(1.0 - draw()) * gap),
+            i,
+        )
+        for i, (_, _, draw, gap, schedule) in enumerate(table)
+    ]
     heapq.heapify(heap)
     call = registry.call
     replace = heapq.heapreplace
@@ -422,15 +499,18 @@ def _run(
                 heapq.heappop(heap)
                 continue
             check = slices.check(t)
-        name, request, draw, gap = table[index]
+        name, request, draw, gap, schedule = table[index]
         clock.now = t
         try:  # noqa: SIM105 - the hot loop: cheaper than contextlib.suppress
             call(name, request)
         except expected:
             pass
         done = clock.now
-        following = t - log(1.0 - draw()) * gap
-        replace(heap, (following if following > done else done, index))
+        if schedule is None:
+            following = t - log(1.0 - draw()) * gap
+            replace(heap, (following if following > done else done, index))
+        else:
+            replace(heap, (schedule.next_arrival(t, -log(1.0 - draw()) * gap, done), index))
         calls += 1
         if progress is not None and calls % report_every == 0:
             progress(min(1.0, (t - start) / span))
@@ -439,12 +519,43 @@ def _run(
     return calls
 
 
-def _config_yaml(spec: Scenario) -> str:
-    data: dict[str, Any] = {"defaults": dict(spec.defaults), "hosts": {}}
-    for process in spec.hosts:
-        if process.config:
-            data["hosts"][process.host] = dict(process.config)
+def _config_yaml(
+    spec: Scenario,
+    host_config: dict[str, dict[str, float]] | None = None,
+    defaults: dict[str, float] | None = None,
+) -> str:
+    """The ``breakers.yaml`` of a run: the scenario's, or the caller's replacements.
+
+    Raises:
+        UsageError: ``host_config`` names a host the scenario does not have.
+    """
+    data: dict[str, Any] = {
+        "defaults": dict(spec.defaults if defaults is None else defaults),
+        "hosts": {},
+    }
+    if host_config is None:
+        for process in spec.hosts:
+            if process.config:
+                data["hosts"][process.host] = dict(process.config)
+    else:
+        known = {p.host for p in spec.hosts}
+        unknown = sorted({normalize_host(h) for h in host_config} - known)
+        if unknown:
+            raise UsageError(
+                f"host_config: scenario {spec.name} has no host {', '.join(unknown)}; "
+                f"its hosts: {', '.join(sorted(known))}"
+            )
+        for host, values in host_config.items():
+            if values:
+                data["hosts"].setdefault(normalize_host(host), {}).update(values)
     head = f"# breakers.yaml used by `breaker-advisor simulate --scenario {spec.name}`\n"
+    if host_config is not None or defaults is not None:
+        replaced = [
+            name
+            for name, value in (("defaults", defaults), ("hosts", host_config))
+            if value is not None
+        ]
+        head += f"# (the scenario's {' and '.join(replaced)} replaced by the caller)\n"
     return head + yaml.safe_dump(data, sort_keys=False)
 
 
@@ -456,21 +567,26 @@ def _truth(
     start: float,
     stop: float,
     run_id: str,
+    overridden: bool = False,
 ) -> dict[str, Any]:
-    def intervals(kind: str, host: SimHost) -> list[list[float]]:
-        return [[round(p.start, 3), round(p.end, 3)] for p in host.phases if p.kind == kind]
+    def intervals(host: SimHost, *kinds: str) -> list[list[float]]:
+        return [[round(p.start, 3), round(p.end, 3)] for p in host.phases if p.kind in kinds]
 
+    fleet = _fleet_plan(spec, seed, start, stop)
+    fleet_hosts = sorted(spec.fleet.hosts) if spec.fleet is not None else []
     out: dict[str, Any] = {}
     for host in hosts:
         process = host.process
-        throttles = intervals(THROTTLED, host)
+        throttles = intervals(host, THROTTLED)
+        stretches = host.schedule.stretches if host.schedule is not None else [(start, stop)]
         out[process.host] = {
             "behaviour": process.behaviour,
             "request_rate_per_s": process.rate,
             "failure_probability_up": process.p_fail,
-            "outages": intervals(DOWN, host),
-            "recoveries": intervals(RECOVERING, host),
-            "noise_bursts": intervals(BURST, host),
+            "active": [[round(a, 3), round(b, 3)] for a, b in stretches],
+            "outages": intervals(host, DOWN, UNREACHABLE),
+            "recoveries": intervals(host, RECOVERING),
+            "noise_bursts": intervals(host, BURST),
             "rate_limit": (
                 {
                     "status": 429,
@@ -487,7 +603,8 @@ def _truth(
                 "incidents": [asdict(i) for i in process.incidents],
             },
             "config": config.effective(process.host).to_dict(),
-            "mistuned": process.mistuned or None,
+            # the scenario's note is about its own config; under another, say nothing
+            "mistuned": (process.mistuned or None) if not overridden else None,
         }
     return {
         "scenario": spec.name,
@@ -498,5 +615,8 @@ def _truth(
         "end": stop,
         "start_iso": iso_z(datetime.fromtimestamp(start, UTC)),
         "end_iso": iso_z(datetime.fromtimestamp(stop, UTC)),
+        "config_replaced": overridden,
+        # caller-side incidents: every listed host down at once (also in its outages)
+        "fleet_incidents": [[a, b, fleet_hosts] for a, b in fleet],
         "hosts": out,
     }
