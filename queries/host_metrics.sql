@@ -14,9 +14,9 @@ WITH calls AS (
                   OR CASE WHEN error IS NULL THEN false
                       ELSE regexp_matches(error, '(?i)time[d ]?out') END)
         ) AS timeouts,
-        count(*) FILTER (WHERE state = 'half_open' AND outcome <> 'rejected') AS half_open_trials,
-        count(*) FILTER (WHERE state = 'half_open' AND outcome = 'success') AS half_open_successes,
-        count(*) FILTER (WHERE state = 'half_open' AND outcome = 'failure') AS half_open_failures,
+        count(*) FILTER (WHERE trial) AS half_open_trials,
+        count(*) FILTER (WHERE trial AND outcome = 'success') AS half_open_successes,
+        count(*) FILTER (WHERE trial AND outcome = 'failure') AS half_open_failures,
         count(retry_after_s) AS retry_after_count,
         quantile_cont(retry_after_s, 0.5) AS retry_after_p50,
         quantile_cont(retry_after_s, 0.9) AS retry_after_p90,

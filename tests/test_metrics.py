@@ -309,3 +309,92 @@ def test_sqlite_reader_sees_same_rows(tmp_path):
     assert sqlite3.connect(path).execute("SELECT count(*) FROM breaker_events").fetchone()[
         0
     ] == len(TIMELINE)
+
+
+# --- host names: all surrounding whitespace removed, case-folded, in every layout -------
+
+WRAPPED = [  # the same host as producers have written it
+    "doi.org",
+    "doi.org\t",
+    "\nDOI.org",
+    "\u00a0doi.org\u00a0",  # NBSP
+    " Doi.Org\r\n",
+    "\u2003doi.org\u3000",  # em space, ideographic space
+]
+
+
+def _wrapped_breaker_events(path):
+    """Six calls (4 successes, 2 failures) and one open, each under another spelling."""
+    outcomes = ["success", "success", "failure", "success", "failure", "success"]
+    rows = [call(T0 + i, h, o) for i, (h, o) in enumerate(zip(WRAPPED, outcomes, strict=True))]
+    rows.append(change(T0 + 10, "doi.org\x0b", "closed", "open"))  # vertical tab
+    return m.breaker_events(path, rows), {"calls": 6, "successes": 4, "failures": 2, "opens": 1}
+
+
+def _wrapped_http_events(path):
+    """Columns declared as a producer would (an undeclared column reaches DuckDB as a
+    BLOB, whose decoding as text is the reader's business, not the host's)."""
+    recorded = ["success", "success", "failure", "success", "failure", "none"]
+    con = sqlite3.connect(path)
+    con.execute(
+        "CREATE TABLE http_events (run_id TEXT, ts REAL, host TEXT, role TEXT, status INTEGER,"
+        " from_cache INTEGER, retry_after_s REAL, breaker_state TEXT, breaker_recorded TEXT,"
+        " elapsed_ms REAL, error TEXT)"
+    )
+    con.executemany(
+        "INSERT INTO http_events (run_id, ts, host, breaker_recorded, from_cache)"
+        " VALUES ('r', ?, ?, ?, 0)",
+        [(T0 + i, h, r) for i, (h, r) in enumerate(zip(WRAPPED, recorded, strict=True))],
+    )
+    con.commit()
+    con.close()
+    return path, {"calls": 6, "successes": 3, "failures": 2, "opens": 0}
+
+
+def _wrapped_breaker_transitions(path):
+    """closed -> open at 10, half_open at 70, closed at 70.5: one open of 60 s and one
+    episode of 60.5 s, each transition under another spelling."""
+    rows = [
+        ("r", T0 + 10, "doi.org\t", "host", "closed", "open", 60),
+        ("r", T0 + 70, "\u00a0DOI.org", "host", "open", "half_open", 60),
+        ("r", T0 + 70.5, "doi.org\n", "host", "half_open", "closed", 60),
+    ]
+    return m.breaker_transitions(path, rows), {
+        "opens": 1,
+        "open_time_s": 60.0,
+        "episodes": 1,
+        "episode_duration_s": {"max": 60.5},
+    }
+
+
+def _wrapped_state_transitions(path):
+    """Open from 10 to 70, half-open until 70.5, then closed: the two rows chain into one
+    open of 60 s and one episode of 60.5 s only once their hosts are the same."""
+    rows = [
+        ("doi.org\t", "OPEN", "HALF_OPEN", T0 + 10, T0 + 70),
+        ("\u00a0DOI.org\n", "HALF_OPEN", "CLOSED", T0 + 70, T0 + 70.5),
+    ]
+    return m.state_transitions(path, rows), {
+        "opens": 1,
+        "open_time_s": 60.0,
+        "episodes": 1,
+        "episode_duration_s": {"max": 60.5},
+    }
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        _wrapped_breaker_events,
+        _wrapped_http_events,
+        _wrapped_breaker_transitions,
+        _wrapped_state_transitions,
+    ],
+    ids=["breaker_events", "http_events", "breaker_transitions", "breaker_state_transitions"],
+)
+def test_hosts_lose_surrounding_whitespace_in_every_layout(tmp_path, advise_json, build):
+    path, expected = build(tmp_path / "w.sqlite3")
+    report = advise_json(path, until=str(T0 + 100), window_s=100)
+    assert [h["host"] for h in report["hosts"]] == ["doi.org"]
+    assert report["sources"][0]["skipped"] == 0
+    assert_metrics(report["hosts"][0]["metrics"], expected)
