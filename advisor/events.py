@@ -36,29 +36,85 @@ def create_schema(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> None
     con.execute(queries.load("events_schema"))
 
 
-def source_view(source: Source, table: str) -> str:
-    """``source_rows``: the table's columns its layout reads, missing ones as NULL."""
+def source_view(
+    source: Source,
+    table: str,
+    *,
+    as_text: bool = False,
+    where: str = "",
+    validate: bool = False,
+) -> str:
+    """``source_rows``: the table's columns its layout reads, missing ones as NULL, plus
+    ``text_problem`` naming the first text column that is not valid UTF-8.
+
+    DuckDB's sqlite scanner hands SQLite text over without checking its encoding, and
+    string functions on invalid UTF-8 fail or never return (``trim`` on one such host
+    spins forever). So every text value passes ``decode`` before anything else sees it:
+    ``decode(encode(x))`` checks the bytes (``encode`` only relabels them; a column of
+    undeclared type arrives as BLOB and is decoded directly). Unchecked (the default)
+    an invalid value makes the scan fail; ``validate`` wraps each in ``TRY`` (NULL when
+    invalid) and ``text_problem`` names it, making the row a bad row (``TRY`` costs ~25 %
+    of the scan, so ``stage_rows`` uses it only for a table whose plain scan failed).
+    ``as_text``: the scan runs with ``sqlite_all_varchar`` (every column is text);
+    ``where``: a condition on the source table (``rowid`` ranges).
+    """
     present = source.columns[table]
-    columns = []
+    inner, outer, checks = [], [], []
     for col in LAYOUTS[source.tables[table]][1]:
         if col not in present:
-            columns.append(f"NULL AS {col}")
-        elif col in NATIVE_COLUMNS and has_numeric_affinity(present[col]):
-            columns.append(_quote_identifier(col))
+            outer.append(f"NULL AS {col}")
+            continue
+        if col in NATIVE_COLUMNS and has_numeric_affinity(present[col]) and not as_text:
+            inner.append(f"{_quote_identifier(col)} AS {col}")
+            outer.append(col)
+            continue
+        if not as_text and source.scan_types.get(table, {}).get(col) == "BLOB":
+            inner.append(f"{_quote_identifier(col)} AS raw_{col}")
+            decoded = f"decode(raw_{col})"
         else:
-            columns.append(f"CAST({_quote_identifier(col)} AS VARCHAR) AS {col}")
+            inner.append(f"CAST({_quote_identifier(col)} AS VARCHAR) AS raw_{col}")
+            decoded = f"decode(encode(raw_{col}))"
+        outer.append(f"TRY({decoded}) AS {col}" if validate else f"{decoded} AS {col}")
+        checks.append(f"WHEN raw_{col} IS NOT NULL AND {col} IS NULL")
+        checks.append(f"THEN '{col} is not valid UTF-8'")
+    text_problem = f"CASE {' '.join(checks)} END" if checks and validate else "NULL::VARCHAR"
     return (
-        "CREATE OR REPLACE TEMP VIEW source_rows AS SELECT rowid AS src_rowid, "
-        f"{', '.join(columns)} FROM {source.alias}.{_quote_identifier(table)}"
+        f"CREATE OR REPLACE TEMP VIEW source_rows AS SELECT src_rowid, {', '.join(outer)}, "
+        f"{text_problem} AS text_problem FROM (SELECT rowid AS src_rowid, "
+        f"{', '.join(inner) or 'NULL AS _none'} "
+        f"FROM {source.alias}.{_quote_identifier(table)}{' WHERE ' + where if where else ''})"
     )
 
 
-def _stage_table(con: duckdb.DuckDBPyConnection, source: Source, table: str) -> None:
-    con.execute(source_view(source, table))
-    con.execute(
-        "INSERT INTO event_rows BY NAME " + queries.load(f"events_{source.tables[table]}"),
-        {"source": source.path, "table": table},
-    )
+def stage_rows(
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    table: str,
+    *,
+    as_text: bool = False,
+    where: str = "",
+) -> None:
+    """Normalise one source table (the rows ``where`` selects) into ``event_rows``.
+
+    Scanned unchecked first; when that fails (text that is not valid UTF-8 fails in
+    ``decode``; an error message quoting such bytes cannot even be decoded by Python),
+    the table is scanned again with every text value validated, so those rows become
+    bad rows. A failed statement inserts nothing.
+
+    Raises:
+        duckdb.TypeMismatchException: a column holds values of another type than declared
+            (re-read ``as_text``); other ``duckdb.Error``: the table cannot be read.
+    """
+    query = "INSERT INTO event_rows BY NAME " + queries.load(f"events_{source.tables[table]}")
+    params = {"source": source.path, "table": table}
+    try:
+        con.execute(source_view(source, table, as_text=as_text, where=where))
+        con.execute(query, params)
+    except duckdb.TypeMismatchException:
+        raise
+    except (duckdb.Error, UnicodeDecodeError):
+        con.execute(source_view(source, table, as_text=as_text, where=where, validate=True))
+        con.execute(query, params)
 
 
 def fail_source(
@@ -75,8 +131,10 @@ def _stage_source(con: duckdb.DuckDBPyConnection, source: Source) -> list[str]:
     mixed = []
     for table in source.tables:
         try:
-            _stage_table(con, source, table)
-        except duckdb.TypeMismatchException:
+            stage_rows(con, source, table)
+        except (duckdb.TypeMismatchException, UnicodeDecodeError):
+            # a value of another type than declared; when it is also invalid UTF-8, DuckDB's
+            # message about it cannot even be decoded: both are re-read as validated text
             mixed.append(table)
         except duckdb.Error as exc:
             fail_source(con, source, table, exc)
@@ -114,8 +172,8 @@ def stage_sources(
                 if not source.readable:
                     continue
                 try:
-                    _stage_table(con, source, table)
-                except duckdb.Error as exc:
+                    stage_rows(con, source, table, as_text=True)
+                except (duckdb.Error, UnicodeDecodeError) as exc:
                     fail_source(con, source, table, exc)
         finally:
             con.execute("SET sqlite_all_varchar = false")

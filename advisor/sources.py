@@ -63,6 +63,8 @@ class Source:
     alias: str = ""
     tables: dict[str, str] = field(default_factory=dict)  # table name -> layout
     columns: dict[str, dict[str, str]] = field(default_factory=dict)  # table -> {column: type}
+    # table -> {column: DuckDB type the sqlite scanner reads it as}, filled by ``attach``
+    scan_types: dict[str, dict[str, str]] = field(default_factory=dict)
     error: str | None = None
     events: int = 0
     skipped: int = 0
@@ -120,6 +122,7 @@ def inspect(path: Path) -> Source:
     uri = path.resolve().as_uri() + "?mode=ro"
     try:
         with closing(sqlite3.connect(uri, uri=True, timeout=2.0)) as con:
+            con.text_factory = lambda data: data.decode("utf-8", "replace")  # odd names
             names = [
                 row[0]
                 for row in con.execute(
@@ -207,6 +210,19 @@ def attach(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> None:
             )
         except duckdb.Error as exc:
             source.error = f"cannot attach: {first_line(exc)}"
+    # The types the scanner reads each column as (one catalog query for all sources).
+    by_alias = {s.alias: s for s in sources if s.readable}
+    if not by_alias:
+        return
+    try:
+        for alias, table, column, kind in con.execute(
+            "SELECT database_name, table_name, column_name, data_type FROM duckdb_columns() "
+            "WHERE list_contains(?, database_name)",
+            [list(by_alias)],
+        ).fetchall():
+            by_alias[alias].scan_types.setdefault(table, {})[column.lower()] = kind
+    except (duckdb.Error, UnicodeDecodeError):  # the events query then casts every column
+        pass
 
 
 def open_sources(con: duckdb.DuckDBPyConnection, arguments: Sequence[str | Path]) -> list[Source]:

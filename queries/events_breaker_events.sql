@@ -10,7 +10,8 @@ WITH parsed AS (
         norm_ts(ts) AS ts,
         host AS raw_host,
         norm_event_type(event_type) AS etype,
-        details
+        details,
+        text_problem
     FROM source_rows
 ),
 typed AS (
@@ -34,6 +35,7 @@ SELECT
     $table AS src_table,
     src_rowid,
     coalesce(
+        text_problem,
         row_problem(raw_ts, ts, raw_host),
         CASE
             WHEN details IS NOT NULL AND t IS NULL AND c IS NULL THEN 'details is not valid JSON'
@@ -42,7 +44,10 @@ SELECT
                 THEN 'unknown event_type ' || left(etype, 40)
             WHEN etype = 'state_change' AND norm_state(coalesce(t.new_state, t.new)) IS NULL
                 THEN 'state_change without a recognisable new state'
-        END
+        END,
+        seconds_problem('retry_after_s', c.retry_after_s),
+        seconds_problem('reset_timeout_s', t.reset_timeout_s),
+        finite_problem('elapsed_ms', c.elapsed_ms)
     ) AS problem,
     coalesce(t.run_id, c.run_id) AS run_id,
     ts,

@@ -12,13 +12,15 @@ WITH rows_ AS MATERIALIZED (
         open_ts AS raw_open,
         norm_ts(open_ts) AS open_ts,
         norm_ts(close_ts) AS close_ts,
-        close_ts AS raw_close
+        close_ts AS raw_close,
+        text_problem
     FROM source_rows
 ),
 exits AS (
     SELECT
         src_rowid,
         coalesce(
+            text_problem,
             row_problem(raw_close, close_ts, raw_host),
             CASE WHEN new_state IS NULL THEN 'new_state is not a breaker state' END
         ) AS problem,
@@ -30,6 +32,7 @@ entries AS (
     SELECT
         r.src_rowid,
         coalesce(
+            r.text_problem,
             row_problem(r.raw_open, r.open_ts, r.raw_host),
             CASE WHEN r.old_state IS NULL THEN 'old_state is not a breaker state' END
         ) AS problem,

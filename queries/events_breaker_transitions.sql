@@ -4,8 +4,10 @@ SELECT
     $table AS src_table,
     src_rowid,
     coalesce(
+        text_problem,
         row_problem(ts, norm_ts(ts), host),
-        CASE WHEN norm_state(new_state) IS NULL THEN 'new_state is not a breaker state' END
+        CASE WHEN norm_state(new_state) IS NULL THEN 'new_state is not a breaker state' END,
+        seconds_problem('reset_timeout_s', TRY_CAST(reset_timeout_s AS DOUBLE))
     ) AS problem,
     run_id,
     norm_ts(ts) AS ts,

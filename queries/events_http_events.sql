@@ -15,12 +15,15 @@ SELECT
     $table AS src_table,
     src_rowid,
     coalesce(
+        text_problem,
         row_problem(ts, ts_parsed, host),
         CASE
             WHEN recorded IS NULL OR recorded NOT IN ('success', 'failure', 'none', 'neutral')
                 THEN 'breaker_recorded ' || coalesce(left(recorded, 40), 'is empty')
                     || ' is not success|failure|none'
-        END
+        END,
+        seconds_problem('retry_after_s', TRY_CAST(retry_after_s AS DOUBLE)),
+        finite_problem('elapsed_ms', TRY_CAST(elapsed_ms AS DOUBLE))
     ) AS problem,
     run_id,
     ts_parsed AS ts,

@@ -73,3 +73,14 @@ CREATE OR REPLACE MACRO row_problem(raw_ts, ts, raw_host) AS (
     END
 );
 
+
+-- Bad numbers (DESIGN.md "Values seen in the wild"): a duration in seconds outside
+-- 0..10^7 (NaN, ±inf, negative, absurd) or a non-finite number names its row's problem.
+CREATE OR REPLACE MACRO seconds_problem(name, v) AS (
+    CASE WHEN v IS NOT NULL AND NOT (isfinite(v) AND v >= 0 AND v <= 1e7)
+        THEN name || ' ' || CAST(v AS VARCHAR) || ' is not a duration in 0..10^7 s' END
+);
+CREATE OR REPLACE MACRO finite_problem(name, v) AS (
+    CASE WHEN v IS NOT NULL AND NOT isfinite(v)
+        THEN name || ' ' || CAST(v AS VARCHAR) || ' is not a finite number' END
+);

@@ -3,7 +3,7 @@
 WITH deadlines AS (
     SELECT host, ts, ts + to_microseconds((retry_after_s * 1e6)::BIGINT) AS until
     FROM events
-    WHERE kind = 'call' AND retry_after_s > 0 AND ts <= $end
+    WHERE kind = 'call' AND retry_after_s > 0 AND retry_after_s <= 1e7 AND ts <= $end
 )
 SELECT t.host, count(*) AS early_probes
 FROM half_open_trials AS t

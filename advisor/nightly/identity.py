@@ -53,6 +53,10 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _lenient_text(data: bytes) -> str:
+    return data.decode("utf-8", "surrogateescape")
+
+
 def _row_hash(con: sqlite3.Connection, table: str, rowid: int) -> str:
     row = con.execute(f"SELECT * FROM {_quote(table)} WHERE rowid = ?", (rowid,)).fetchone()
     return hashlib.sha256(repr(row).encode()).hexdigest()[:32]
@@ -71,6 +75,8 @@ def plan_table(path: Path, table: str, previous: Watermark | None) -> TablePlan:
     stat = path.stat()
     uri = path.resolve().as_uri() + "?mode=ro"
     with closing(sqlite3.connect(uri, uri=True, timeout=2.0)) as con:
+        # text that is not valid UTF-8 is hashed by its bytes (valid text as before)
+        con.text_factory = _lenient_text
         # two queries: SQLite answers a lone min() or max() of the rowid from the b-tree's
         # ends, but scans the whole table for both in one
         first = con.execute(f"SELECT min(rowid) FROM {_quote(table)}").fetchone()[0]

@@ -17,8 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from advisor import queries
-from advisor.events import collect_problems, create_schema, fail_source, source_view
+from advisor.events import collect_problems, create_schema, fail_source, stage_rows
 from advisor.nightly.identity import TablePlan, Watermark, plan_table
 from advisor.sources import Source, open_sources
 
@@ -49,17 +48,15 @@ def _watermarks(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], Waterma
     return {(r[0], r[1]): Watermark(*r[2:]) for r in rows}
 
 
-def _stage(con: duckdb.DuckDBPyConnection, source: Source, plan: TablePlan) -> None:
+def _stage(
+    con: duckdb.DuckDBPyConnection, source: Source, plan: TablePlan, as_text: bool = False
+) -> None:
     # Up to the rowid planned on: rows a live writer adds meanwhile wait for the next run.
     assert plan.watermark is not None
-    view = source_view(source, plan.table) + f" WHERE rowid <= {int(plan.watermark.last_rowid)}"
+    where = f"rowid <= {int(plan.watermark.last_rowid)}"
     if plan.after is not None:
-        view += f" AND rowid > {int(plan.after)}"
-    con.execute(view)
-    con.execute(
-        "INSERT INTO event_rows BY NAME " + queries.load(f"events_{source.tables[plan.table]}"),
-        {"source": source.path, "table": plan.table},
-    )
+        where += f" AND rowid > {int(plan.after)}"
+    stage_rows(con, source, plan.table, as_text=as_text, where=where)
 
 
 def _stage_source(con: duckdb.DuckDBPyConnection, source: Source, plans: list[TablePlan]) -> None:
@@ -69,13 +66,13 @@ def _stage_source(con: duckdb.DuckDBPyConnection, source: Source, plans: list[Ta
         try:
             try:
                 _stage(con, source, plan)
-            except duckdb.TypeMismatchException:  # mixed types: re-read as text
+            except (duckdb.TypeMismatchException, UnicodeDecodeError):  # re-read as text
                 con.execute("SET sqlite_all_varchar = true")
                 try:
-                    _stage(con, source, plan)
+                    _stage(con, source, plan, as_text=True)
                 finally:
                     con.execute("SET sqlite_all_varchar = false")
-        except duckdb.Error as exc:
+        except (duckdb.Error, UnicodeDecodeError) as exc:
             fail_source(con, source, plan.table, exc)
             return
 

@@ -9,6 +9,7 @@ Telemetry never breaks a call: a write error is logged, not raised into pybreake
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from typing import Any
 import pybreaker
 
 from advisor.errors import AdvisorError
-from advisor.telemetry.writer import ManifestWriter, encode_json
+from advisor.telemetry.writer import MAX_SECONDS, ManifestWriter, encode_json, finite_details
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +45,25 @@ def http_details(exc: BaseException, now: float | None = None) -> tuple[int | No
 
     Looks at ``status``/``status_code``/``retry_after_s``/``retry_after`` on the exception
     and at ``response.status_code``/``response.status`` and the response's ``Retry-After``
-    header (seconds or an HTTP date).
+    header (seconds or an HTTP date). A Retry-After that is not a finite number of at most
+    30 days (``Infinity``, ``NaN``, ``99999999999999999999``) is absent: None. Real values
+    above any ``retry_after_cap_s`` are kept exactly (the cap advice needs them).
     """
+    status, retry_after, _ = _http_details(exc, now)
+    return status, retry_after
+
+
+def _http_details(
+    exc: BaseException, now: float | None
+) -> tuple[int | None, float | None, float | None]:
+    """``http_details`` plus the Retry-After value it dropped as implausible (else None)."""
+    status, retry_after = _raw_http_details(exc, now)
+    if retry_after is not None and not (math.isfinite(retry_after) and retry_after <= MAX_SECONDS):
+        return status, None, retry_after
+    return status, retry_after, None
+
+
+def _raw_http_details(exc: BaseException, now: float | None) -> tuple[int | None, float | None]:
     response = getattr(exc, "response", None)
     status = _first_int(
         getattr(exc, "status", None),
@@ -81,7 +99,10 @@ def _seconds(value: object, now: float | None) -> float | None:
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return float(value) if value >= 0 else None
+        try:
+            return None if value < 0 else float(value)  # NaN stays, for _http_details to drop
+        except OverflowError:  # an int beyond any float
+            return math.inf
     text = str(value).strip()
     try:
         number = float(text)
@@ -91,7 +112,7 @@ def _seconds(value: object, now: float | None) -> float | None:
         except (TypeError, ValueError, IndexError):
             return None
         return max(0.0, moment - (time.time() if now is None else now))
-    return number if number >= 0 else None
+    return None if number < 0 else number
 
 
 def _ms(seconds: float) -> float:
@@ -202,7 +223,9 @@ class TelemetryListener(pybreaker.CircuitBreakerListener):
     def failure(self, cb: pybreaker.CircuitBreaker, exc: BaseException) -> None:
         now = self._clock()
         call = self._call()
-        status, retry_after = http_details(exc, now)
+        status, retry_after, dropped = _http_details(exc, now)
+        if dropped is not None:
+            self._dropped("retry_after_s", dropped)
         call.status, call.retry_after = status, retry_after
         details = {
             "state": call.state or state_name(cb.current_state),
@@ -213,7 +236,7 @@ class TelemetryListener(pybreaker.CircuitBreakerListener):
             "elapsed_ms": _ms(now - call.t0) if call.t0 is not None else None,
             "run_id": self._writer.run_id,
         }
-        self._emit(now, "failure", encode_json({k: v for k, v in details.items() if v is not None}))
+        self._emit(now, "failure", self._encode(details))
 
     def state_change(
         self,
@@ -230,9 +253,21 @@ class TelemetryListener(pybreaker.CircuitBreakerListener):
         if self.role:
             details["role"] = self.role
         details["run_id"] = self._writer.run_id
-        self._emit(now, "state_change", encode_json(details))
+        self._emit(now, "state_change", self._encode(details))
 
     # --- internals -------------------------------------------------------------------------
+
+    def _encode(self, details: dict[str, Any]) -> str:
+        """JSON of ``details`` without None values; non-finite numbers are dropped, counted."""
+        kept, dropped = finite_details(details)
+        for key in dropped:
+            self._dropped(key, details[key])
+        return encode_json(kept)
+
+    def _dropped(self, key: str, value: object) -> None:
+        note = getattr(self._writer, "note_dropped", None)  # test stand-ins may lack it
+        if note is not None:
+            note(self.host, key, value)
 
     def _emit(self, ts: float, event_type: str, details_json: str) -> None:
         try:

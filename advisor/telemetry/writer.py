@@ -13,11 +13,13 @@ from __future__ import annotations
 import atexit
 import json
 import logging
+import math
 import os
 import sqlite3
 import threading
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -46,8 +48,26 @@ INSERT = f"INSERT INTO {TABLE} (ts, host, event_type, details) VALUES (?, ?, ?, 
 Row = tuple[float, str, str, str]
 _MAX_DEFERRED_BATCHES = 8  # a due batch waits for a locked file only past this many batches
 
-encode_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-"""Compact JSON text of a value (the encoding every ``details`` column uses)."""
+encode_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+"""Compact JSON text of a value (the encoding every ``details`` column uses); a NaN or
+infinity raises ``ValueError`` (it is not JSON: callers drop such values first)."""
+
+MAX_SECONDS = 30 * 86400.0
+"""A Retry-After (or other duration) longer than this is not a real value: dropped."""
+
+
+def is_finite_number(value: object) -> bool:
+    """False for a float NaN or infinity; True for anything else."""
+    return not isinstance(value, float) or math.isfinite(value)
+
+
+def finite_details(details: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """``details`` without None values and without non-finite numbers, and the keys of
+    the numbers dropped (the producer never writes NaN or infinity)."""
+    kept = {k: v for k, v in details.items() if v is not None and is_finite_number(v)}
+    dropped = [k for k, v in details.items() if v is not None and k not in kept]
+    return kept, dropped
+
 
 _LIVE: set[ManifestWriter] = set()  # open writers, closed at exit (kept alive until then)
 
@@ -95,6 +115,7 @@ class ManifestWriter:
         self.busy_timeout_s = busy_timeout_s
         self.bulk_load = bulk_load
         self.written = 0
+        self.dropped_values: Counter[str] = Counter()  # detail key -> non-finite values dropped
         self._init_state()
         with self._io_lock:
             self._con = self._open()
@@ -116,15 +137,22 @@ class ManifestWriter:
     def record(self, host: str, event_type: str, ts: float | None = None, **details: Any) -> None:
         """Buffer one event; ``details`` (None values dropped) plus ``run_id`` become JSON.
 
+        A NaN or infinite number in ``details`` is not written (it is not JSON, and no
+        reader could use it): the key is dropped, counted in ``dropped_values`` and logged.
+
         Raises:
-            UsageError: unknown ``event_type``.
+            UsageError: unknown ``event_type``, or ``ts`` not a finite number.
             TelemetryError: the writer is closed, or a due batch could not be written (its
                 events stay buffered).
         """
         if event_type not in EVENT_TYPES:
             known = ", ".join(sorted(EVENT_TYPES))
             raise UsageError(f"unknown event_type {event_type!r}; expected one of {known}")
-        payload = {key: value for key, value in details.items() if value is not None}
+        if ts is not None and not (isinstance(ts, int | float) and math.isfinite(ts)):
+            raise UsageError(f"ts must be a finite number of epoch seconds, got {ts!r}")
+        payload, dropped = finite_details(details)
+        for key in dropped:
+            self.note_dropped(host, key, details[key])
         payload["run_id"] = self.run_id
         self.record_encoded(
             time.time() if ts is None else ts, host, event_type, encode_json(payload)
@@ -150,6 +178,22 @@ class ManifestWriter:
             self._flush(block=size >= self.batch_size * _MAX_DEFERRED_BATCHES)
         elif self._flusher is None and self.flush_interval_s is not None:
             self._start_flusher()
+
+    def note_dropped(self, host: str, key: str, value: object) -> None:
+        """Count a detail value that was not written (non-finite, or an absurd duration);
+        the first of each key is logged as a warning."""
+        with self._lock:
+            self.dropped_values[key] += 1
+            first = self.dropped_values[key] == 1
+        if first:
+            log.warning(
+                "%s: %s %r for %s not written (not a finite, plausible number); further "
+                "ones are counted in dropped_values",
+                self.path,
+                key,
+                value,
+                host,
+            )
 
     @property
     def pending(self) -> int:
