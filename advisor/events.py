@@ -30,9 +30,11 @@ def create_schema(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> None
     con.execute(queries.load("macros"))
     con.execute("CREATE TABLE source_names (name VARCHAR)")
     con.execute("CREATE TABLE table_names (name VARCHAR)")
-    con.executemany("INSERT INTO source_names VALUES (?)", [[s.path] for s in sources])
-    tables = sorted({t for s in sources for t in s.tables})
-    con.executemany("INSERT INTO table_names VALUES (?)", [[t] for t in tables])
+    # When every source is unreadable there is no table name, and an ENUM needs a value:
+    # an unused '' keeps the schema valid (and the run ends with the exit-1 message).
+    tables = sorted({t for s in sources for t in s.tables}) or [""]
+    con.execute("INSERT INTO source_names SELECT unnest(?::VARCHAR[])", [[s.path for s in sources]])
+    con.execute("INSERT INTO table_names SELECT unnest(?::VARCHAR[])", [tables])
     con.execute(queries.load("events_schema"))
 
 
