@@ -7,7 +7,10 @@ DESIGN.md here and nowhere else.
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
+import traceback
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -35,7 +38,7 @@ from advisor.commands.nightly import nightly
 from advisor.commands.replay import replay
 from advisor.commands.report import report
 from advisor.commands.simulate import simulate
-from advisor.errors import AdvisorError
+from advisor.errors import AdvisorError, first_line
 from advisor.patch import write_config as save_config
 from advisor.patch import yaml_fragment
 from advisor.table import render
@@ -94,7 +97,8 @@ def advise(
 ) -> None:
     """Per-host breaker metrics and tuning advice over a time window.
 
-    Exit codes: 0 analysed; 1 analysed but a source could not be read; 2 usage error.
+    Exit codes: 0 analysed; 1 analysed but a source could not be read; 2 usage error;
+    70 internal error (traceback saved in the temp dir; -v prints it).
     """
     try:
         analysis, breaker_config = analyze_with_options(
@@ -163,14 +167,57 @@ app.command("nightly")(nightly)
 app.command("replay")(replay)
 
 
+EX_SOFTWARE = 70  # sysexits.h: internal software error (DESIGN.md "Exit codes")
+
+
+def _verbose(args: list[str]) -> bool:
+    options = args[: args.index("--")] if "--" in args else args
+    return "-v" in options or "--verbose" in options
+
+
+def internal_error(exc: BaseException, prog: str, args: list[str]) -> int:
+    """Report a bug: one stderr line naming what failed and the file holding the
+    traceback (in the temp dir; printed directly with ``-v``). Returns exit code 70."""
+    trace = "".join(traceback.format_exception(exc))
+    frames = traceback.extract_tb(exc.__traceback__)
+    at = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    what = f"{prog} {args[0]}" if prog == "breaker-advisor" and args else prog
+    if _verbose(args):
+        sys.stderr.write(trace)
+    try:
+        fd, saved = tempfile.mkstemp(prefix=f"{prog}-", suffix=".traceback.txt")
+        with os.fdopen(fd, "w", encoding="utf-8", errors="replace") as fh:
+            fh.write(f"{prog} {' '.join(args)}\n{trace}")
+        where = f"traceback saved to {saved}"
+    except OSError as save_error:
+        if not _verbose(args):
+            sys.stderr.write(trace)
+        where = f"traceback not saved ({save_error.strerror or save_error})"
+    typer.echo(
+        f"Error: internal error in {what}: {type(exc).__name__}: {first_line(exc)}{at}; "
+        f"{where} (please report it)",
+        err=True,
+    )
+    return EX_SOFTWARE
+
+
+def _run(entry: typer.Typer, prog: str) -> None:
+    # Click turns usage errors into exit 2 and commands turn AdvisorError into 1/2/3;
+    # anything else reaching here is a bug: exit 70, never 1 ("a source was unreadable").
+    try:
+        entry(prog_name=prog)
+    except Exception as exc:
+        sys.exit(internal_error(exc, prog, sys.argv[1:]))
+
+
 def main() -> None:
     """Entry point of ``breaker-advisor``."""
-    app()
+    _run(app, "breaker-advisor")
 
 
 def advise_main() -> None:
     """Entry point of ``breaker-advise``."""
-    advise_app()
+    _run(advise_app, "breaker-advise")
 
 
 if __name__ == "__main__":

@@ -53,11 +53,15 @@ def nightly(
     rules: RulesOpt = None,
     lost_weight: LostWeightOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No messages on stderr.")] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option("--verbose", "-v", help="On an internal error, print the traceback."),
+    ] = False,
 ) -> None:
     """Nightly job: incremental history, stable advice, dated HTML reports with trends.
 
     Exit codes: 0 done; 1 done but a source could not be read; 2 usage error;
-    3 history store locked by another run, or corrupt.
+    3 history store locked by another run, or corrupt; 70 internal error.
     """
     from advisor.nightly import StabilityRules, run_nightly
 

@@ -45,10 +45,15 @@ def report(
     rules: RulesOpt = None,
     lost_weight: LostWeightOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No messages on stderr.")] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option("--verbose", "-v", help="On an internal error, print the traceback."),
+    ] = False,
 ) -> None:
     """Write the HTML tuning report: summary, fleet charts, one section per host.
 
-    Exit codes: 0 written; 1 written but a source could not be read; 2 usage error.
+    Exit codes: 0 written; 1 written but a source could not be read; 2 usage error;
+    70 internal error.
     """
     from advisor.report import save_report  # Plotly is imported only when a report is made
 
