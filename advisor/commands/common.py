@@ -88,6 +88,28 @@ LostWeightOpt = Annotated[
 ]
 
 
+def breaker_config_from_options(
+    config: Path | None,
+    breaker: list[str] | None,
+    breaker_role: list[str] | None,
+    breaker_defaults: str | None,
+    breaker_resolver: list[str] | None,
+) -> BreakerConfig:
+    """The current configuration every command builds the same way: ``--config`` (else
+    ``$DOCSTOKG_BREAKERS_YAML``), the environment overlays, then the override flags.
+
+    Raises:
+        ConfigError: a malformed file or override.
+    """
+    return load_config(
+        config,
+        defaults_override=breaker_defaults,
+        host_overrides=breaker or (),
+        role_overrides=breaker_role or (),
+        resolver_overrides=breaker_resolver or (),
+    )
+
+
 def analyze_with_options(
     sources: list[Path],
     *,
@@ -104,12 +126,8 @@ def analyze_with_options(
 ) -> tuple[Analysis, BreakerConfig]:
     """``analyze`` with the current configuration built from the file, the environment
     and the override flags (shared by the commands that take the advise options)."""
-    breaker_config = load_config(
-        config,
-        defaults_override=breaker_defaults,
-        host_overrides=breaker or (),
-        role_overrides=breaker_role or (),
-        resolver_overrides=breaker_resolver or (),
+    breaker_config = breaker_config_from_options(
+        config, breaker, breaker_role, breaker_defaults, breaker_resolver
     )
     analysis = analyze(
         sources,

@@ -13,7 +13,18 @@ from typing import Annotated
 
 import typer
 
-from advisor.commands.common import ConfigOpt, LostWeightOpt, RulesOpt, SourcesArg, fail
+from advisor.commands.common import (
+    BreakerDefaultsOpt,
+    BreakerOpt,
+    BreakerResolverOpt,
+    BreakerRoleOpt,
+    ConfigOpt,
+    LostWeightOpt,
+    RulesOpt,
+    SourcesArg,
+    breaker_config_from_options,
+    fail,
+)
 from advisor.errors import AdvisorError, UsageError
 
 
@@ -50,6 +61,10 @@ def nightly(
         typer.Option("--night", help="UTC day to analyse, YYYY-MM-DD (default yesterday)."),
     ] = None,
     config: ConfigOpt = None,
+    breaker: BreakerOpt = None,
+    breaker_role: BreakerRoleOpt = None,
+    breaker_defaults: BreakerDefaultsOpt = None,
+    breaker_resolver: BreakerResolverOpt = None,
     rules: RulesOpt = None,
     lost_weight: LostWeightOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No messages on stderr.")] = False,
@@ -68,6 +83,9 @@ def nightly(
     try:
         if confirm_window < nights_to_confirm:
             raise UsageError("--confirm-window must be at least --nights-to-confirm")
+        breaker_config = breaker_config_from_options(
+            config, breaker, breaker_role, breaker_defaults, breaker_resolver
+        )
         result = run_nightly(
             sources,
             store,
@@ -75,7 +93,7 @@ def nightly(
             night=_night(night),
             stability=StabilityRules(nights_to_confirm, confirm_window),
             retention_days=retention_days,
-            config=config,
+            config=breaker_config,
             rules=rules,
             lost_weight=lost_weight,
         )

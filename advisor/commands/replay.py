@@ -11,7 +11,15 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from advisor.commands.common import fail
+from advisor.commands.common import (
+    BreakerDefaultsOpt,
+    BreakerOpt,
+    BreakerResolverOpt,
+    BreakerRoleOpt,
+    ConfigOpt,
+    breaker_config_from_options,
+    fail,
+)
 from advisor.errors import AdvisorError
 from advisor.replay import Grid, default_grid, parse_values, what_if
 from advisor.replay.render import render_what_if
@@ -57,14 +65,11 @@ def replay(
             help="Window end: ISO-8601, epoch seconds, 'now' or 'latest' (newest event).",
         ),
     ] = "now",
-    config: Annotated[
-        Path | None,
-        typer.Option(
-            "--config",
-            "--breaker-config",
-            help="Current breakers.yaml (default: $DOCSTOKG_BREAKERS_YAML).",
-        ),
-    ] = None,
+    config: ConfigOpt = None,
+    breaker: BreakerOpt = None,
+    breaker_role: BreakerRoleOpt = None,
+    breaker_defaults: BreakerDefaultsOpt = None,
+    breaker_resolver: BreakerResolverOpt = None,
     rules: Annotated[
         Path | None, typer.Option("--rules", help="YAML overriding rule thresholds and bounds.")
     ] = None,
@@ -117,6 +122,9 @@ def replay(
                 if grid_reset_timeout_s
                 else square.reset_timeout_s,
             )
+        breaker_config = breaker_config_from_options(
+            config, breaker, breaker_role, breaker_defaults, breaker_resolver
+        )
         result = what_if(
             sources,
             host=host,
@@ -125,7 +133,7 @@ def replay(
             success_threshold=success_threshold,
             window_s=window_s,
             until=until,
-            config=config,
+            config=breaker_config,
             rules=rules,
             lost_weight=lost_weight,
             grid=spec,
