@@ -8,8 +8,14 @@ reason and skipped; nothing here ever writes to a source.
 
 from __future__ import annotations
 
+import atexit
+import fcntl
 import glob
+import os
+import shutil
 import sqlite3
+import tempfile
+import time
 from collections.abc import Iterable, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -18,7 +24,7 @@ from pathlib import Path
 import duckdb
 
 from advisor.database import sql_literal
-from advisor.errors import NoSourcesError, first_line
+from advisor.errors import NoSourcesError, SourceError, first_line
 
 MANIFEST_SUFFIXES = (".sqlite3", ".sqlite", ".db")
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -66,9 +72,14 @@ class Source:
     # table -> {column: DuckDB type the sqlite scanner reads it as}, filled by ``attach``
     scan_types: dict[str, dict[str, str]] = field(default_factory=dict)
     error: str | None = None
+    # the file actually read: ``path``, or a private snapshot of a finished WAL manifest
+    read_path: str = ""
     events: int = 0
     skipped: int = 0
     warnings: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.read_path = self.read_path or self.path
 
     @property
     def readable(self) -> bool:
@@ -113,13 +124,108 @@ def _is_manifest_name(path: Path) -> bool:
     return path.suffix in MANIFEST_SUFFIXES
 
 
+# --- finished WAL manifests: read from a private snapshot -------------------------------
+#
+# A WAL-mode file (what ManifestWriter and the simulator write) cannot be opened by SQLite,
+# even read-only, unless its -wal and -shm files exist or can be created beside it: in a
+# folder the reader may not write that fails ("attempt to write a readonly database"),
+# and where it may, every read leaves an empty -wal and a 32 KiB -shm behind. When no
+# WAL content exists (no -wal, or an empty one) the main file alone holds every committed
+# row, so it is copied into a private folder and the copy is read instead, marked as a
+# rollback-journal file (header bytes 18-19) so that it needs no -wal/-shm either.
+# Why this is safe although the crawler may reopen the file at any moment: a WAL writer
+# only appends to the -wal; the main file changes only when a checkpoint copies pages
+# back. A copy taken while the file's identity (inode, size, mtime, ctime) stayed the
+# same, of a file last modified before the copy started (past the coarse mtime clock),
+# is therefore exactly the database as committed before any new writer's transactions:
+# a consistent, slightly earlier snapshot. A copy that raced a checkpoint is taken again;
+# a file that keeps changing is reported unreadable for this run. Snapshots are
+# removed at interpreter exit.
+
+SNAPSHOT_ATTEMPTS = 3
+SETTLE_S = 0.05  # a file modified this recently may still be changing within one mtime tick
+_FICLONE = 0x40049409  # Linux ioctl: copy-on-write clone (btrfs, XFS): no data copied
+_snapshot_folder: Path | None = None
+
+
+def _snapshot_dir() -> Path:
+    global _snapshot_folder
+    if _snapshot_folder is None or not _snapshot_folder.is_dir():
+        _snapshot_folder = Path(tempfile.mkdtemp(prefix="breaker-advisor-snapshots-"))
+        atexit.register(shutil.rmtree, _snapshot_folder, True)
+    return _snapshot_folder
+
+
+def _identity(path: Path) -> tuple[int, int, int, int]:
+    st = path.stat()
+    return st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+
+def _copy_file(src: Path, dst: Path) -> None:
+    with src.open("rb") as fin, dst.open("wb") as fout:
+        try:
+            fcntl.ioctl(fout.fileno(), _FICLONE, fin.fileno())
+            return
+        except OSError:
+            pass
+        shutil.copyfileobj(fin, fout, 1 << 20)
+
+
+def is_finished_wal(path: Path) -> bool:
+    """WAL mode in the header, and no WAL content beside the file."""
+    with path.open("rb") as fh:
+        header = fh.read(20)
+    if header[18:20] != b"\x02\x02":
+        return False
+    try:
+        return path.with_name(path.name + "-wal").stat().st_size == 0
+    except FileNotFoundError:
+        return True
+
+
+def snapshot(path: Path) -> str:
+    """A private, consistent copy of the finished WAL manifest ``path`` (see above).
+
+    Raises:
+        SourceError: the file kept changing while it was copied.
+        OSError: it could not be read or copied.
+    """
+    for attempt in range(SNAPSHOT_ATTEMPTS):
+        if attempt:
+            time.sleep(SETTLE_S + 0.05 * attempt)
+        started = time.time_ns()
+        before = _identity(path)
+        if before[2] > started - int(SETTLE_S * 1e9):
+            continue  # modified a moment ago: a write in the same mtime tick would not show
+        fd, name = tempfile.mkstemp(dir=_snapshot_dir(), suffix=path.suffix)
+        os.close(fd)
+        copy = Path(name)
+        _copy_file(path, copy)
+        if _identity(path) == before and is_finished_wal(path):
+            with copy.open("r+b") as fh:
+                fh.seek(18)
+                fh.write(b"\x01\x01")  # rollback-journal mode: no -wal/-shm for the copy
+            return str(copy)
+        copy.unlink()
+    raise SourceError(str(path), "changed while being copied (a writer is checkpointing it)")
+
+
 def inspect(path: Path) -> Source:
     """Check that ``path`` is a readable SQLite file and detect its telemetry tables."""
     source = Source(path=str(path))
     source.error = _header_problem(path)
     if source.error:
         return source
-    uri = path.resolve().as_uri() + "?mode=ro"
+    try:
+        if is_finished_wal(path):
+            source.read_path = snapshot(path)
+    except SourceError as exc:
+        source.error = exc.reason
+        return source
+    except OSError as exc:
+        source.error = f"cannot copy a finished WAL manifest: {exc.strerror or exc}"
+        return source
+    uri = Path(source.read_path).resolve().as_uri() + "?mode=ro"
     try:
         with closing(sqlite3.connect(uri, uri=True, timeout=2.0)) as con:
             con.text_factory = lambda data: data.decode("utf-8", "replace")  # odd names
@@ -206,7 +312,7 @@ def attach(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> None:
         source.alias = f"s{index}"
         try:
             con.execute(
-                f"ATTACH {sql_literal(source.path)} AS {source.alias} (TYPE sqlite, READ_ONLY)"
+                f"ATTACH {sql_literal(source.read_path)} AS {source.alias} (TYPE sqlite, READ_ONLY)"
             )
         except duckdb.Error as exc:
             source.error = f"cannot attach: {first_line(exc)}"

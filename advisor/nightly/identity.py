@@ -66,14 +66,19 @@ def _anchor(con: sqlite3.Connection, table: str, first: int, last: int) -> str:
     return f"{first}:{_row_hash(con, table, first)}:{_row_hash(con, table, last)}"
 
 
-def plan_table(path: Path, table: str, previous: Watermark | None) -> TablePlan:
+def plan_table(
+    path: Path, table: str, previous: Watermark | None, read_path: Path | None = None
+) -> TablePlan:
     """Decide what to read of ``table`` in ``path`` given the stored watermark.
+
+    ``read_path``: where the rows are read (a snapshot of ``path``); ``path`` gives the
+    identity.
 
     Raises:
         sqlite3.Error: the file cannot be read (the caller marks the source unreadable).
     """
     stat = path.stat()
-    uri = path.resolve().as_uri() + "?mode=ro"
+    uri = (read_path or path).resolve().as_uri() + "?mode=ro"
     with closing(sqlite3.connect(uri, uri=True, timeout=2.0)) as con:
         # text that is not valid UTF-8 is hashed by its bytes (valid text as before)
         con.text_factory = _lenient_text

@@ -96,7 +96,8 @@ def stage_new_rows(
         plans = []
         try:
             for table in source.tables:
-                plans.append(plan_table(Path(source.path), table, marks.get((source.path, table))))
+                previous = marks.get((source.path, table))
+                plans.append(plan_table(Path(source.path), table, previous, Path(source.read_path)))
         except (OSError, sqlite3.Error) as exc:
             source.error = f"cannot check file identity: {exc}"
             continue
