@@ -9,11 +9,13 @@ reason and skipped; nothing here ever writes to a source.
 from __future__ import annotations
 
 import atexit
+import errno
 import fcntl
 import glob
 import os
 import shutil
 import sqlite3
+import stat
 import tempfile
 import time
 from collections.abc import Iterable, Sequence
@@ -92,32 +94,82 @@ def discover(arguments: Sequence[str | Path]) -> list[Path]:
     Raises:
         NoSourcesError: when nothing matched at all.
     """
+    return discover_sources(arguments)[0]
+
+
+def discover_sources(
+    arguments: Sequence[str | Path],
+) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Expand files, directories and globs: the files found (resolved, de-duplicated),
+    and each argument that matched nothing with the reason (missing, dangling symlink,
+    symlink loop, empty glob or folder, not a regular file).
+
+    Raises:
+        NoSourcesError: when nothing matched at all.
+    """
     found: dict[Path, None] = {}
-    unmatched: list[str] = []
+    unmatched: list[tuple[str, str]] = []
     for arg in arguments:
         text = str(arg)
         path = Path(text).expanduser()
-        if path.is_dir():
-            matches = [p for p in sorted(path.rglob("*")) if _is_manifest_name(p) and p.is_file()]
-        elif path.exists():
-            matches = [path]
-        elif glob.has_magic(text):
-            matches = [
-                Path(p) for p in sorted(glob.glob(text, recursive=True)) if Path(p).is_file()
-            ]
-        else:
-            matches = []
+        matches, reason = _expand(text, path)
         if not matches:
-            unmatched.append(text)
+            unmatched.append((text, reason))
         for match in matches:
             found.setdefault(match.resolve(), None)
     if not found:
-        what = ", ".join(unmatched) or "(none given)"
+        what = "; ".join(f"{text}: {reason}" for text, reason in unmatched) or "(none given)"
         raise NoSourcesError(
             f"no manifest files found in {what} "
             f"(looked for {', '.join('*' + s for s in MANIFEST_SUFFIXES)})"
         )
-    return list(found)
+    return list(found), unmatched
+
+
+def _expand(text: str, path: Path) -> tuple[list[Path], str]:
+    """The manifest files one argument names, or none and why."""
+    try:
+        st = path.stat()
+    except OSError as exc:
+        if glob.has_magic(text):
+            matches = [Path(p) for p in sorted(glob.glob(text, recursive=True))]
+            files = [p for p in matches if p.is_file()]
+            if files:
+                return files, ""
+            return [], "the pattern matched no manifest file"
+        if path.is_symlink():
+            if exc.errno == errno.ELOOP:
+                return [], "symbolic link loop"
+            return [], f"dangling symbolic link to {os.readlink(path)}"
+        return [], exc.strerror or "cannot be read"
+    if stat.S_ISDIR(st.st_mode):
+        files = _walk(path)
+        return files, "" if files else "the folder holds no manifest file"
+    if not stat.S_ISREG(st.st_mode):
+        return [], "not a regular file"
+    return [path], ""
+
+
+def _walk(folder: Path) -> list[Path]:
+    """Manifest files under ``folder``, following symlinked folders (each real folder
+    once, so a link back up the tree ends)."""
+    seen: set[tuple[int, int]] = set()
+    files = []
+    for root, dirs, names in os.walk(folder, followlinks=True):
+        try:
+            st = os.stat(root)
+        except OSError:
+            dirs[:] = []
+            continue
+        if (st.st_dev, st.st_ino) in seen:
+            dirs[:] = []
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        for name in names:
+            candidate = Path(root) / name
+            if _is_manifest_name(candidate) and candidate.is_file():
+                files.append(candidate)
+    return sorted(files)
 
 
 def _is_manifest_name(path: Path) -> bool:
@@ -345,7 +397,10 @@ def attach(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> None:
 
 
 def open_sources(con: duckdb.DuckDBPyConnection, arguments: Sequence[str | Path]) -> list[Source]:
-    """Discover, inspect and attach; returns every source found, readable or not."""
-    sources = [inspect(path) for path in discover(arguments)]
+    """Discover, inspect and attach; returns every source found, readable or not, and
+    an unreadable one for each argument that matched nothing (named, never dropped)."""
+    paths, unmatched = discover_sources(arguments)
+    sources = [inspect(path) for path in paths]
+    sources += [Source(path=text, error=f"matched nothing: {why}") for text, why in unmatched]
     attach(con, sources)
     return sources
