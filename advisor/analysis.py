@@ -20,9 +20,9 @@ from advisor import queries
 from advisor.config import BreakerConfig, load_config
 from advisor.current import current_settings
 from advisor.database import connect
-from advisor.events import load_events
+from advisor.events import analysis_horizon, load_events
 from advisor.metrics import compute_relations, host_metrics
-from advisor.replay import attach_replay
+from advisor.replay import attach_replay, load_timelines
 from advisor.rules import collect_evidence, load_rule_settings, recommend
 from advisor.rules.fleet_incident import Incident
 from advisor.sources import Source, open_sources
@@ -45,6 +45,7 @@ class HostResult:
     recommendations: list[dict[str, Any]] = field(default_factory=list)
     current_origin: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    unchanged_reason: str | None = None  # trouble, and no breaker change: why
 
     @property
     def changes(self) -> list[dict[str, Any]]:
@@ -72,6 +73,7 @@ class HostResult:
             "current": self.current,
             "current_origin": self.current_origin,
             "recommendations": self.recommendations,
+            "unchanged_reason": self.unchanged_reason,
             "warnings": self.warnings,
         }
 
@@ -269,7 +271,7 @@ def analyze(
     settings = load_rule_settings(rules, lost_weight=lost_weight)
     con = connect()
     found = open_sources(con, sources)
-    load_events(con, found)
+    load_events(con, found, analysis_horizon(until))  # later rows are bad rows (issue 13)
     latest = con.execute(queries.load("latest_event")).fetchone()[0]
     window = make_window(window_s, parse_until(until, latest))
     return analyze_window(con, window, found, hosts=hosts, config=breaker_config, settings=settings)
@@ -290,20 +292,33 @@ def analyze_window(
     (filled from sources by ``analyze``, or from the history store by the nightly job);
     ``replay`` back-tests the advice on the recorded calls (``attach_replay``)."""
     compute_relations(con, window)
-    metrics = host_metrics(con, window, hosts)
-    evidence = collect_evidence(con, window, metrics, settings)
+    # Filters only filter: every host is analysed (fleet incidents, the decision model),
+    # and ``hosts`` picks what is returned.
+    metrics = host_metrics(con, window)
+    limits = {h: max(600.0, 2.0 * float(config.effective(h).reset_timeout_s or 0)) for h in metrics}
+    evidence = collect_evidence(con, window, metrics, settings, gap_limits=limits)
+    for host, values in metrics.items():
+        values["active_s"] = round(evidence[host].active_s, 3)
+    troubled = [h for h, ev in evidence.items() if ev.failures and not config.disabled]
+    timelines = load_timelines(con, window, troubled) if troubled else {}
+    for host, timeline in timelines.items():
+        evidence[host].timeline = timeline
     currents, origins = {}, {}
     for host in metrics:
         currents[host], origins[host] = current_settings(config, host, evidence[host])
     advice, incidents = recommend(evidence, currents, settings, disabled=config.disabled)
+    wanted = {h.strip().lower() for h in hosts} if hosts else None
     results = []
     for host, values in metrics.items():
+        if wanted is not None and host not in wanted:
+            continue
         result = HostResult(
             host=host,
             metrics=values,
             current=currents[host],
             current_origin=origins[host],
-            recommendations=advice[host],
+            recommendations=advice[host].recommendations,
+            unchanged_reason=advice[host].unchanged,
         )
         if evidence[host].early_probes:
             result.warnings.append(
@@ -328,6 +343,6 @@ def analyze_window(
         settings=settings,
         incidents=incidents,
     )
-    if replay:
-        attach_replay(analysis)  # back-test each breaker change on the recorded traffic
+    if replay:  # back-test each breaker change on the recorded traffic
+        attach_replay(analysis, timelines)
     return analysis

@@ -203,3 +203,18 @@ def test_confirmation_needs_n_of_m_nights_urgent_at_once_and_withdrawal():
     down = [_host("a", {"fail_max": (5, 3)})]
     statuses = sorted(a.status for a in classify(down, {}, [_night(up)], rules))
     assert statuses == ["new", "withdrawn"]
+
+
+def test_a_change_that_is_not_expected_to_save_is_never_confirmed():
+    """Three nights in the same direction, urgent even: if the decision model prices
+    the change above today's cost, it stays pending."""
+    rules = StabilityRules(nights_to_confirm=3, confirm_window=5)
+    up = {("a", "fail_max"): (5, 10)}
+    costly = _host("a", {"fail_max": (5, 10)})
+    costly.recommendations[0]["evidence"] = {"expected_cost": {"current": 33.5, "suggested": 40}}
+    statuses = [a.status for a in classify([costly], {"a": 0.9}, [_night(up), _night(up)], rules)]
+    assert statuses == ["pending"]
+    saving = _host("a", {"fail_max": (5, 10)})
+    saving.recommendations[0]["evidence"] = {"expected_cost": {"current": 40, "suggested": 33.5}}
+    statuses = [a.status for a in classify([saving], {}, [_night(up), _night(up)], rules)]
+    assert statuses == ["confirmed"]

@@ -32,20 +32,33 @@ def _args(tmp_path, *extra):
     return ["--until", str(T0 + 6 * HOURS), "--window-s", str(6 * HOURS), *extra]
 
 
-def test_yaml_fragment_has_the_change_and_its_reason(tmp_path, run_advise):
+def _changes(advise_json, path, *flags):
+    report = advise_json(*flags, path, until=str(T0 + 6 * HOURS), window_s=6 * HOURS)
+    host = next(h for h in report["hosts"] if h["host"] == "slow.example")
+    return {r["parameter"]: r for r in host["recommendations"] if r["suggested"] != r["current"]}
+
+
+def test_yaml_fragment_has_the_change_and_its_reason(tmp_path, run_advise, advise_json):
+    """The YAML fragment holds exactly the changes the JSON contract recommends, each
+    with its rule, confidence and today's value as a comment."""
     path = _manifest(tmp_path)
-    code, out, err = run_advise(
-        *_args(tmp_path, "--format", "yaml", "--breaker", "slow.example=fail_max:3,reset:10"), path
-    )
+    flags = ("--breaker", "slow.example=fail_max:3,reset:10")
+    changes = _changes(advise_json, path, *flags)
+    assert "reset_timeout_s" in changes  # probing a 2-6 min outage every 10 s
+    code, out, err = run_advise(*_args(tmp_path, "--format", "yaml", *flags), path)
     assert code == 0, err
-    assert yaml.safe_load(out) == {"hosts": {"slow.example": {"reset_timeout_s": 20}}}
-    assert "# recovery-time (high), was 10: outages ended p50" in out
+    assert yaml.safe_load(out) == {
+        "hosts": {"slow.example": {k: r["suggested"] for k, r in changes.items()}}
+    }
+    rec = changes["reset_timeout_s"]
+    assert f"# {rec['rule']} ({rec['confidence']}), was 10: " in out
 
 
-def test_write_config_keeps_comments_and_order(tmp_path, run_advise):
+def test_write_config_keeps_comments_and_order(tmp_path, run_advise, advise_json):
     config = tmp_path / "breakers.yaml"
     config.write_text(USER_YAML)
     out = tmp_path / "tuned" / "breakers.yaml"
+    changes = _changes(advise_json, _manifest(tmp_path), "--config", config)
     code, _, err = run_advise(
         *_args(tmp_path, "--config", config, "--write-config", out), _manifest(tmp_path)
     )
@@ -53,7 +66,10 @@ def test_write_config_keeps_comments_and_order(tmp_path, run_advise):
     text = out.read_text()
     assert text.startswith("# our breakers, tuned by hand in 2025\n")
     assert "reset_timeout_s: 60   # the guide's default" in text
-    assert yaml.safe_load(text)["hosts"]["Slow.Example"] == {"fail_max": 3, "reset_timeout_s": 20}
+    expected = {"fail_max": 3, "reset_timeout_s": 10} | {
+        k: r["suggested"] for k, r in changes.items()
+    }
+    assert changes and yaml.safe_load(text)["hosts"]["Slow.Example"] == expected
     assert list(yaml.safe_load(text)["hosts"]) == ["Slow.Example", "api.crossref.org"]
     assert config.read_text() == USER_YAML  # the input is untouched
 
@@ -89,11 +105,9 @@ def test_malformed_rules_file_names_file_and_key(tmp_path, run_advise):
 def test_lost_weight_changes_the_advice(tmp_path, advise_json):
     path = _manifest(tmp_path)
     cheap = advise_json("--breaker-defaults", "fail_max:3,reset:10", "--lost-weight", "0.01",
-                        "--rules", _write(tmp_path, "max_step: 1000\n"), path,
-                        until=str(T0 + 6 * HOURS), window_s=6 * HOURS)  # fmt: skip
+                        path, until=str(T0 + 6 * HOURS), window_s=6 * HOURS)  # fmt: skip
     dear = advise_json("--breaker-defaults", "fail_max:3,reset:10", "--lost-weight", "5",
-                       "--rules", _write(tmp_path, "max_step: 1000\n"), path,
-                       until=str(T0 + 6 * HOURS), window_s=6 * HOURS)  # fmt: skip
+                       path, until=str(T0 + 6 * HOURS), window_s=6 * HOURS)  # fmt: skip
 
     def suggested(report):
         recs = report["hosts"][0]["recommendations"]

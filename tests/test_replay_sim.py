@@ -23,6 +23,7 @@ from advisor.replay import (
     replay,
     truth_health,
 )
+from advisor.replay.timeline import REFUSED
 from advisor.simulate import simulate
 
 END = "2026-11-28T04:00:00Z"
@@ -56,8 +57,11 @@ def test_replaying_the_recorded_settings_reproduces_the_runtime(analysis):
         timeline = timelines[host.host]
         result = replay(timeline, Setting.from_current(host.current))
         refused = sum(run.failures for run in timeline.runs) - result.wasted + result.lost
+        # wasted: calls the runtime sent while the (reconstructed) host was down
+        sent = (timeline.codes != REFUSED) & (timeline.times >= 0)
+        wasted = int((sent & timeline.health.down_at(timeline.times)).sum())
         assert (result.opens, refused, result.wasted) == (
-            host.metrics["opens"], timeline.refused, timeline.recorded_wasted
+            host.metrics["opens"], timeline.refused, wasted
         ), host.host  # fmt: skip
 
 

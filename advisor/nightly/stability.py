@@ -3,7 +3,8 @@
 A change of a parameter has a direction (``up``/``down``, or ``set:<value>`` for a
 value that is not a number). It is ``confirmed`` when the same direction was
 recommended on at least ``nights_to_confirm`` of the last ``confirm_window``
-recorded nights (tonight included), or at once when it is *urgent*: the host's
+recorded nights (tonight included), or at once when it is *urgent* -- and only when
+its expected cost, where the decision model priced it, is below today's: the host's
 breaker was open more than ``urgent_open_fraction`` of the night's active span (first
 to last event of the night: queries/nightly_active_open_time.sql). Otherwise it is
 ``new`` (not recommended the night before) or ``pending`` (recommended before, not
@@ -57,6 +58,15 @@ def direction(current: Any, suggested: Any) -> str:
     return f"set:{suggested}"
 
 
+def cheaper(rec: dict[str, Any]) -> bool:
+    """The change's expected cost (when the decision model priced it) is below today's:
+    a change that is not expected to save anything is never confirmed."""
+    cost = (rec.get("evidence") or {}).get("expected_cost")
+    if not isinstance(cost, dict):
+        return True
+    return float(cost["suggested"]) < float(cost["current"])
+
+
 def is_urgent(open_fraction: float, rules: StabilityRules) -> bool:
     """The host was down (breaker open) for most of the night's active span."""
     return open_fraction > rules.urgent_open_fraction
@@ -89,7 +99,7 @@ def classify(
             way = direction(rec["current"], rec["suggested"])
             tonight[key] = way
             seen = 1 + sum(1 for night in earlier if night.get(key, {}).get("direction") == way)
-            if urgent or seen >= rules.nights_to_confirm:
+            if cheaper(rec) and (urgent or seen >= rules.nights_to_confirm):
                 status = "confirmed"
             elif yesterday.get(key, {}).get("direction") == way:
                 status = "pending"

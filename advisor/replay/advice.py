@@ -10,6 +10,7 @@ from advisor.replay.evaluate import ReplayResult, replay
 from advisor.replay.grid import Grid, default_grid, grid_search
 from advisor.replay.load import load_timelines
 from advisor.replay.machine import Setting
+from advisor.replay.timeline import Timeline
 
 if TYPE_CHECKING:  # advisor.analysis calls attach_replay: no import at run time
     from advisor.analysis import Analysis, HostResult
@@ -52,16 +53,23 @@ def suggested_setting(host: HostResult) -> Setting | None:
     return setting
 
 
-def attach_replay(analysis: Analysis) -> list[dict[str, Any]]:
-    """Replay each ``fail_max`` / ``reset_timeout_s`` / ``success_threshold``
-    recommendation over the host's recorded traffic, next to today's setting.
+def attach_replay(
+    analysis: Analysis, timelines: dict[str, Timeline] | None = None
+) -> list[dict[str, Any]]:
+    """Replay each host's ``fail_max`` / ``reset_timeout_s`` / ``success_threshold``
+    recommendations together over its recorded traffic (health reconstructed from it),
+    next to today's setting: the cross-check of the decision model.
 
     Each such recommendation gains ``evidence.replay`` (``current`` and ``suggested``:
-    wasted, lost, cost, opens, detect_s, resume_s; ``inferred_share`` of the window). One
-    whose replayed cost (``wasted + w * lost``, ``w`` = ``lost_weight``) is higher than
+    wasted, lost, cost, opens, detect_s, resume_s; ``inferred_share`` of the window). When
+    the replayed cost (``wasted + w * lost``) of the changed setting is higher than
     today's by more than noise (``min_saving_calls``, or ``min_saving_fraction`` of
-    today's cost: the same floor a saving must clear) is dropped, and the host's warnings
-    say why. A replay is one realisation of the recorded traffic, hence the margin.
+    today's cost), the replay disagrees in sign: the changes are dropped and the host's
+    warnings say why; when it shows no saving at all, their confidence drops to low.
+
+    Args:
+        analysis: the analysis whose hosts' recommendations are checked (edited in place).
+        timelines: recorded timelines by host, when already loaded.
 
     Returns:
         The vetoed recommendations, each with its ``host``.
@@ -72,37 +80,45 @@ def attach_replay(analysis: Analysis) -> list[dict[str, Any]]:
     ]
     if not wanted:
         return []
-    timelines = load_timelines(analysis.con, analysis.window, [h.host for h in wanted])
+    missing = [h.host for h in wanted if timelines is None or h.host not in timelines]
+    if missing:
+        timelines = {**(timelines or {}), **load_timelines(analysis.con, analysis.window, missing)}
+    assert timelines is not None
     vetoed: list[dict[str, Any]] = []
     for host in wanted:
         timeline = timelines.get(host.host)
-        if timeline is None or not timeline.runs:
+        suggested = suggested_setting(host)
+        if timeline is None or not timeline.runs or suggested is None:
             continue
         base = Setting.from_current(host.current)
         today = replay(timeline, base)
-        kept = []
-        for rec in host.recommendations:
-            if not _replayable(rec, host.current):
-                kept.append(rec)
-                continue
-            after = replay(timeline, base.with_value(rec["parameter"], rec["suggested"]))
+        after = replay(timeline, suggested)
+        changes = [r for r in host.recommendations if _replayable(r, host.current)]
+        for rec in changes:
             rec["evidence"]["replay"] = {
                 "current": _counts(today, w),
                 "suggested": _counts(after, w),
                 "inferred_share": round(timeline.health.inferred_share, 4),
             }
-            if _worse(after.cost(w), today.cost(w), analysis.settings):
-                host.warnings.append(
-                    f"replay vetoed {rec['parameter']} {rec['current']} -> {rec['suggested']} "
-                    f"({rec['rule']}): on the recorded traffic it would cost "
-                    f"{after.cost(w):.1f} instead of {today.cost(w):.1f} (wasted "
-                    f"{today.wasted} -> {after.wasted}, lost {today.lost} -> {after.lost}; "
-                    f"{timeline.health.inferred_share:.0%} of the window's health inferred)"
+        if _worse(after.cost(w), today.cost(w), analysis.settings):
+            text = ", ".join(
+                f"{r['parameter']} {r['current']} -> {r['suggested']}" for r in changes
+            )
+            host.warnings.append(
+                f"replay vetoed {text}: on the recorded traffic it would cost "
+                f"{after.cost(w):.1f} instead of {today.cost(w):.1f} (wasted "
+                f"{today.wasted} -> {after.wasted}, lost {today.lost} -> {after.lost}; "
+                f"{timeline.health.inferred_share:.0%} of the window's health inferred)"
+            )
+            vetoed.extend({"host": host.host, **r} for r in changes)
+            host.recommendations = [r for r in host.recommendations if r not in changes]
+        elif after.cost(w) >= today.cost(w):
+            for rec in changes:
+                rec["confidence"] = "low"
+                rec["reasons"].append(
+                    "the replay on the recorded traffic shows no saving "
+                    f"({today.cost(w):.1f} -> {after.cost(w):.1f}): low confidence"
                 )
-                vetoed.append({"host": host.host, **rec})
-                continue
-            kept.append(rec)
-        host.recommendations = kept
     return vetoed
 
 

@@ -24,7 +24,7 @@ All times are integer microseconds since the window start; health may begin befo
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +32,10 @@ import numpy as np
 US = 1_000_000
 _MIN_ELAPSED_US = 1_000  # an outage seen by one failure has lasted at least this long
 _MIN_STREAKS = 20  # visible streaks needed before their continuation caps a hidden one
+
+_MIN_BACKGROUND_CALLS = 50  # observed calls needed to tell background noise from trouble
+
+Position = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -160,6 +164,7 @@ def reconstruct(
     hidden: np.ndarray,
     length: int,
     begin: int = 0,
+    position: Position | None = None,
 ) -> Health:
     """Infer health from observed outcomes and where calls were refused.
 
@@ -170,6 +175,10 @@ def reconstruct(
         hidden: times of refused calls (sorted).
         length: window length in microseconds.
         begin: where the calls start (<= 0: a warm-up before the window).
+        position: where, between the outage's age at the last failure and at the next
+            observation, it ended (``(age_lo, age_hi) -> age``, microseconds); the
+            geometric mean (scale-free median) when None. The decision model passes
+            draws from a fitted duration distribution here.
 
     Returns:
         Down intervals as the module docstring describes; the window's edges take the
@@ -184,23 +193,19 @@ def reconstruct(
     if times.size == 0:
         whole = from_intervals([(begin, length)] if hidden.size else [], length, None, begin)
         return Health(whole.starts, whole.ends, whole.ra_until, length, inferred, begin)
-    d = np.asarray(down, bool)
-    first = np.flatnonzero(d & ~np.concatenate([[False], d[:-1]]))  # first failure of a run
-    last = np.flatnonzero(d & ~np.concatenate([d[1:], [False]]))  # last failure of a run
-    if first.size == 0:
+    raw = np.asarray(down, bool)
+    hidden_after = _hidden_after(times, hidden, length)
+    d = down_stretches(raw, hidden_after, retry_after)
+    if not d.any():
         return _empty(length, inferred, begin)
-    starts = np.where(first > 0, (times[np.maximum(first - 1, 0)] + times[first]) // 2, begin)
-    promised = np.where(d & (retry_after > 0), times + retry_after, 0)
-    ra_until = np.maximum.reduceat(promised, first)
+    first, last, starts, ra_until, age_lo, age_hi = _down_runs(times, d, retry_after, length, begin)
     has_next = last + 1 < times.size
     following = np.where(has_next, times[np.minimum(last + 1, times.size - 1)], length)
     # scale-free: the geometric mean of the outage's age at both ends of the gap
-    age_lo = np.maximum(times[last] - starts, _MIN_ELAPSED_US).astype(float)
-    age_hi = np.maximum(following - starts, age_lo)
-    ends = np.clip(starts + np.sqrt(age_lo * age_hi).astype(np.int64), times[last], following)
+    age = np.sqrt(age_lo * age_hi) if position is None else position(age_lo, age_hi)
+    ends = np.clip(starts + np.asarray(age).astype(np.int64), times[last], following)
     # ...but a plain streak goes on no longer than this host's visible streaks do
-    hidden_after = _hidden_after(times, hidden, length)
-    q = _continuation(d, hidden_after)
+    q = _continuation(raw, hidden_after)
     if q < 1:
         more = math.floor(math.log(0.1) / math.log(q)) if q > 0 else 0
         at = np.searchsorted(hidden, times[last], side="right") + more
@@ -213,7 +218,97 @@ def reconstruct(
     # ...and the server's own Retry-After wins when the next success allows it
     ends = np.where(ra_until > times[last], np.minimum(ra_until, following), ends)
     ends = np.where(has_next, ends, length)
+    # every observed failure lies inside its stretch: [start, end) ends after it
+    ends = np.maximum(ends, times[last] + 1)
     return Health(starts, np.maximum(ends, starts), ra_until, length, inferred, begin)
+
+
+def recovering_as_down(d: np.ndarray) -> np.ndarray:
+    """Observed outcomes with a success amid mostly failing calls counted as down: a
+    host recovering slowly answers now and then while most calls still fail (at least
+    4 of the 6 nearest observations failed), and it is not up until they mostly
+    succeed. Independent background failures almost never reach that share."""
+    if d.size < 3:
+        return d
+    f = np.concatenate([np.zeros(3, np.int16), d.astype(np.int16), np.zeros(3, np.int16)])
+    c = np.cumsum(np.concatenate([[0], f]))
+    n = d.size
+    around = (c[3 + np.arange(n) + 4] - c[np.arange(n)]) - d.astype(np.int16)
+    return d | (around >= 4)
+
+
+def background(d: np.ndarray, hidden_after: np.ndarray, retry_after: np.ndarray) -> np.ndarray:
+    """Failures that are the host's independent background noise, not a down stretch:
+    runs of consecutive failures that a success closed in plain sight (no refused call
+    after them, no Retry-After) and that are no longer than background failures at the
+    host's own rate produce by chance: with ``p`` the failure rate outside runs of 10 or
+    more and ``n`` observed calls, a run of ``L`` is noise while ``n * p**L >= 0.1``.
+    A host that fails 0.3 % of 60 k calls then counts runs of 1-2 as noise, one that
+    fails 25 % of them runs of up to 9 -- while a breaker opening on them still refuses
+    healthy calls (lost), and sending them wastes nothing."""
+    n = d.size
+    if n < _MIN_BACKGROUND_CALLS or not d.any():
+        return np.zeros(n, bool)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], d.astype(np.int8), [0]])))
+    run_start, run_end = edges[::2], edges[1::2]  # [start, end) of each failure run
+    lengths = run_end - run_start
+    short = lengths < 10
+    p = float(lengths[short].sum()) / max(n - float(lengths[~short].sum()), 1.0)
+    if p <= 0 or p >= 1:
+        return np.zeros(n, bool)
+    longest = math.log(0.1 / n) / math.log(p)
+    last = run_end - 1
+    plain = (run_end < n) & ~hidden_after[last] & (lengths <= longest)
+    has_ra = np.add.reduceat((np.asarray(retry_after) > 0).astype(np.int64), run_start) > 0
+    noise = np.zeros(n + 1, np.int64)
+    keep = plain & ~has_ra
+    np.add.at(noise, run_start[keep], 1)
+    np.add.at(noise, run_end[keep], -1)
+    return np.cumsum(noise)[:n] > 0
+
+
+def down_stretches(d: np.ndarray, hidden_after: np.ndarray, retry_after: np.ndarray) -> np.ndarray:
+    """Which observed calls belong to down stretches: failures that are not background
+    noise (``background``), and successes amid a slow recovery (``recovering_as_down``)."""
+    return recovering_as_down(d & ~background(d, hidden_after, retry_after))
+
+
+def _down_runs(
+    times: np.ndarray, d: np.ndarray, retry_after: np.ndarray, length: int, begin: int
+) -> tuple[np.ndarray, ...]:
+    """Per run of consecutive failures among observed calls: index of its first and
+    last failure, when it started (half-way from the previous success), the latest
+    Retry-After deadline it was given, and its age at its last failure and at the next
+    observation (the window end when there is none)."""
+    first = np.flatnonzero(d & ~np.concatenate([[False], d[:-1]]))  # first failure of a run
+    last = np.flatnonzero(d & ~np.concatenate([d[1:], [False]]))  # last failure of a run
+    starts = np.where(first > 0, (times[np.maximum(first - 1, 0)] + times[first]) // 2, begin)
+    promised = np.where(d & (retry_after > 0), times + retry_after, 0)
+    ra_until = np.maximum.reduceat(promised, first)
+    following = np.where(last + 1 < times.size, times[np.minimum(last + 1, times.size - 1)], length)
+    age_lo = np.maximum(times[last] - starts, _MIN_ELAPSED_US).astype(float)
+    age_hi = np.maximum(following - starts, age_lo)
+    return first, last, starts, ra_until, age_lo, age_hi
+
+
+def outage_ages(
+    times: np.ndarray, down: np.ndarray, retry_after: np.ndarray, length: int, begin: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Interval-censored durations of the down stretches the observed calls show.
+
+    Returns per run of consecutive failures: its age (microseconds since it started) at
+    its last failure and at the next observation, whether it was still going at the
+    window end (right-censored: the upper bound is unknown) and whether the server gave
+    a Retry-After in it (throttling, a mechanism of its own).
+    """
+    times = np.asarray(times, np.int64)
+    hidden_after = np.zeros(times.size, bool)  # only visible stretches matter here
+    d = down_stretches(np.asarray(down, bool), hidden_after, np.asarray(retry_after))
+    if not d.any():
+        none = np.zeros(0)
+        return none, none, none.astype(bool), none.astype(bool)
+    _, last, _, ra_until, age_lo, age_hi = _down_runs(times, d, retry_after, length, begin)
+    return age_lo, age_hi, last + 1 >= times.size, ra_until > 0
 
 
 def _hidden_after(times: np.ndarray, hidden: np.ndarray, length: int) -> np.ndarray:

@@ -28,15 +28,21 @@ class Run:
         t: arrival times (microseconds since the window start), sorted.
         fidx / sidx: indices of arrivals that fail / succeed (neutral ones are in neither).
         raidx: indices of failures carrying a Retry-After; ``ra`` its microseconds per arrival.
-        cum_ok: ``cum_ok[i]`` arrivals before ``i`` that would not fail.
+        up: per arrival, whether the host was up (refusing it loses a call; sending it
+            wastes none); by default, whether it would not fail.
+        cum_ok: ``cum_ok[i]`` arrivals before ``i`` that came while the host was up.
         streak: per failure (aligned with ``fidx``), consecutive failures since the last
             success, itself included (neutral calls do not break a streak).
         first: index of the first arrival that is counted (at or after the window start).
     """
 
-    __slots__ = ("t", "fidx", "sidx", "raidx", "ra", "cum_ok", "streak", "n", "first", "_reach")
+    __slots__ = (
+        "t", "fidx", "sidx", "raidx", "ra", "cum_ok", "streak", "n", "first", "up", "_reach"
+    )  # fmt: skip
 
-    def __init__(self, t: np.ndarray, outcome: np.ndarray, ra: np.ndarray) -> None:
+    def __init__(
+        self, t: np.ndarray, outcome: np.ndarray, ra: np.ndarray, up: np.ndarray | None = None
+    ) -> None:
         fails = outcome == FAIL
         self.n = int(t.size)
         self.first = int(np.searchsorted(t, 0))
@@ -45,7 +51,8 @@ class Run:
         self.sidx: list[int] = np.flatnonzero(outcome == OK).tolist()
         self.raidx: list[int] = np.flatnonzero(fails & (ra > 0)).tolist()
         self.ra: list[int] = np.where(fails, ra, 0).tolist()
-        self.cum_ok: list[int] = np.concatenate([[0], np.cumsum(~fails)]).tolist()
+        self.up = ~fails if up is None else np.asarray(up, bool)
+        self.cum_ok: list[int] = np.concatenate([[0], np.cumsum(self.up)]).tolist()
         cum_fail = np.cumsum(fails)
         since = np.maximum.accumulate(np.where(outcome == OK, cum_fail, 0)) if t.size else cum_fail
         self.streak: list[int] = (cum_fail - since)[fails].tolist()
@@ -53,8 +60,9 @@ class Run:
 
     @property
     def failures(self) -> int:
-        """Counted arrivals that would fail if sent."""
-        return len(self.fidx) - bisect_left(self.fidx, self.first)
+        """Counted arrivals that came while the host was down (sending them wastes a
+        call); by default those that would fail if sent."""
+        return (self.n - self.first) - (self.cum_ok[self.n] - self.cum_ok[self.first])
 
     def reach(self, fail_max: int) -> list[int]:
         """Indices of failures that make a streak exactly ``fail_max`` long (cached)."""
@@ -180,11 +188,15 @@ def _assemble(
         host, start_us, length_us, begin_us, run_keys, times, codes, retry_after, health,
         outcomes=outcomes,
     )  # fmt: skip
+    # the cost sides follow the host's health (docs/design.md): a call sent while it was
+    # down is wasted, one refused while it was up is lost -- a success amid a slow
+    # recovery's failures included
+    up = ~health.down_at(times)
     if times.size:
         keys, first = np.unique(run_keys, return_index=True)
         for key in keys[np.argsort(first)]:
             mine = np.flatnonzero(run_keys == key)
-            timeline.runs.append(Run(times[mine], outcomes[mine], ra[mine]))
+            timeline.runs.append(Run(times[mine], outcomes[mine], ra[mine], up[mine]))
     return timeline
 
 

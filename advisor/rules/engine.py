@@ -1,21 +1,24 @@
-"""Run the rules over every host, resolve conflicts, clamp, and keep only changes
-that save more than noise."""
+"""Run the guards and the decision model over every host: at most one recommendation
+per parameter, inside the rules' bounds (docs/design.md, "How the advisor decides").
+
+Order: breakers disabled -> nothing; too little evidence -> a note, no change; 429s ->
+a rate limit and a Retry-After cap (their own mechanism); then one decision model for
+``fail_max`` / ``reset_timeout_s`` / ``success_threshold`` (``tuning``), which knows the
+cap that will apply, never raises fail_max on a throttled host and leaves fleet
+incidents' episodes out. A host with trouble and no change gets a reason.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from advisor.rules import (
-    fail_max,
-    flapping,
     fleet_incident,
     insufficient_evidence,
     rate_limited,
-    recovery_time,
     retry_after_cap,
+    tuning,
 )
 from advisor.rules.base import Proposal, Value
 from advisor.rules.evidence import HostEvidence
@@ -26,21 +29,25 @@ class Rule:
     """A named rule; ``names`` are the values it may put in the contract's ``rule``."""
 
     names: tuple[str, ...]
-    propose: Any  # (HostEvidence, current, settings) -> list[Proposal]
+    doc: str
 
 
-# Order is priority: on one parameter the earlier rule wins (the loser is kept in evidence).
 RULES: tuple[Rule, ...] = (
-    Rule((fleet_incident.NAME,), fleet_incident.propose),
-    Rule((insufficient_evidence.NAME,), insufficient_evidence.propose),
-    Rule((rate_limited.NAME,), rate_limited.propose),
-    Rule((retry_after_cap.NAME,), retry_after_cap.propose),
-    Rule((recovery_time.NAME,), recovery_time.propose),
-    Rule((fail_max.LOWER, fail_max.RAISE), fail_max.propose),
-    Rule((flapping.NAME,), flapping.propose),
+    Rule((insufficient_evidence.NAME,), insufficient_evidence.__doc__ or ""),
+    Rule((rate_limited.NAME,), rate_limited.__doc__ or ""),
+    Rule((retry_after_cap.NAME,), retry_after_cap.__doc__ or ""),
+    Rule(tuning.NAMES, tuning.__doc__ or ""),
 )
 RULE_NAMES: tuple[str, ...] = tuple(name for rule in RULES for name in rule.names)
 INTEGER_PARAMETERS = {"fail_max", "success_threshold", "trial_calls"}
+
+
+@dataclass
+class HostAdvice:
+    """One host's recommendations, and why nothing changes when nothing does."""
+
+    recommendations: list[dict[str, Any]] = field(default_factory=list)
+    unchanged: str | None = None
 
 
 def _number(value: float, parameter: str) -> int | float:
@@ -51,15 +58,16 @@ def _number(value: float, parameter: str) -> int | float:
 
 
 def clamp(parameter: str, current: Value, suggested: Value, settings: dict[str, Any]) -> Value:
-    """Keep a numeric suggestion inside its bounds and within ``max_step`` of today."""
+    """Keep a numeric suggestion inside its bounds (and, when the opt-in ``max_step`` is
+    above 1, within that factor of today's value)."""
     if not isinstance(suggested, int | float):
         return suggested
     value = float(suggested)
     if parameter in settings["bounds"]:
         low, high = settings["bounds"][parameter]
         value = min(max(value, low), high)
-    if isinstance(current, int | float) and current > 0:
-        step = settings["max_step"]
+    step = settings["max_step"]
+    if step and step > 1 and isinstance(current, int | float) and current > 0:
         value = min(max(value, current / step), current * step)
     return _number(value, parameter)
 
@@ -73,30 +81,15 @@ def _apply(
         if proposal.note
         else clamp(proposal.parameter, now, proposal.suggested, settings)
     )
-    evidence = dict(proposal.evidence)
-    if not proposal.note:
-        if suggested == now:
-            return None
-        if proposal.cost is not None and isinstance(now, int | float):
-            before, after = proposal.cost(float(now)), proposal.cost(float(suggested))
-            noise = max(settings["min_saving_calls"], settings["min_saving_fraction"] * before)
-            if before - after < noise:
-                return None
-            evidence["expected_cost"] = {"current": round(before, 3), "suggested": round(after, 3)}
-            if proposal.cost_samples is not None:
-                delta = proposal.cost_samples(float(suggested)) - proposal.cost_samples(float(now))
-                regret = float(np.clip(delta, 0, None).mean())
-                gain = float(np.clip(-delta, 0, None).mean())
-                if regret > settings["max_regret_fraction"] * gain:
-                    return None
-                evidence["regret_vs_gain"] = [round(regret, 3), round(gain, 3)]
+    if not proposal.note and suggested == now:
+        return None
     reasons = list(proposal.reasons)
+    evidence = dict(proposal.evidence)
     if not proposal.note and suggested != proposal.suggested:
         evidence["unclamped"] = proposal.suggested
-        target = _number(float(proposal.suggested), proposal.parameter)
         reasons.append(
-            f"the best value is {target}; this run moves {proposal.parameter} one step toward "
-            "it (bounds and the per-run step limit of the rules settings)"
+            f"the model's value is {_number(float(proposal.suggested), proposal.parameter)}; "
+            "the rules settings' bounds or step limit hold it at this one"
         )
     return {
         "parameter": proposal.parameter,
@@ -109,31 +102,56 @@ def _apply(
     }
 
 
+def _trouble(ev: HostEvidence) -> bool:
+    """Visible trouble: opens, refused calls or failed probes."""
+    m = ev.metrics
+    return bool(m["opens"] or m["rejected"] or m["half_open_failures"])
+
+
 def recommend_host(
-    ev: HostEvidence, current: dict[str, Any], settings: dict[str, Any], *, disabled: bool
-) -> list[dict[str, Any]]:
-    """Recommendations for one host, at most one per parameter, in rule priority order."""
+    ev: HostEvidence,
+    current: dict[str, Any],
+    settings: dict[str, Any],
+    *,
+    disabled: bool,
+    incidents: list[fleet_incident.Incident] | None = None,
+) -> HostAdvice:
+    """Recommendations for one host, at most one per parameter."""
     if disabled:
-        return []
+        return HostAdvice()
+    note = insufficient_evidence.propose(ev, current, settings)
+    if note:
+        return HostAdvice([r for r in (_apply(p, current, settings) for p in note) if r])
     chosen: dict[str, dict[str, Any]] = {}
-    for rule in RULES:
-        if any(r["rule"] == insufficient_evidence.NAME for r in chosen.values()):
-            break
-        for proposal in rule.propose(ev, current, settings):
-            if proposal.rule == fail_max.LOWER and rate_limited.is_rate_limited(ev, settings):
-                continue
-            result = _apply(proposal, current, settings)
-            if result is None:
-                continue
-            if proposal.parameter in chosen:
-                winner = chosen[proposal.parameter]
-                winner["evidence"].setdefault("overruled", []).append(
-                    {"rule": result["rule"], "suggested": result["suggested"],
-                     "reasons": result["reasons"]}
-                )  # fmt: skip
-            else:
-                chosen[proposal.parameter] = result
-    return list(chosen.values())
+    throttled = rate_limited.is_rate_limited(ev, settings)
+    for proposal in rate_limited.propose(ev, current, settings) + retry_after_cap.propose(
+        ev, current, settings
+    ):
+        result = _apply(proposal, current, settings)
+        if result is not None:
+            chosen[proposal.parameter] = result
+    cap = chosen.get("retry_after_cap_s", {}).get("suggested")
+    spans = fleet_incident.spans_of(ev.host, incidents or [])
+    outcome = tuning.propose(
+        ev,
+        current,
+        settings,
+        cap_s=float(cap) if isinstance(cap, int | float) else None,
+        rate_limited=throttled,
+        fleet_spans=spans,
+    )
+    for proposal in outcome.proposals:
+        result = _apply(proposal, current, settings)
+        if result is not None:
+            chosen[proposal.parameter] = result
+    unchanged = None
+    if not any(p in chosen for p in tuning.KNOBS) and _trouble(ev):
+        unchanged = outcome.unchanged or "no breaker change: too little failure evidence"
+        if spans:
+            unchanged = (
+                f"its trouble in {len(spans)} fleet incident(s) is left out of tuning; " + unchanged
+            )
+    return HostAdvice(list(chosen.values()), unchanged)
 
 
 def recommend(
@@ -142,11 +160,11 @@ def recommend(
     settings: dict[str, Any],
     *,
     disabled: bool = False,
-) -> tuple[dict[str, list[dict[str, Any]]], list[fleet_incident.Incident]]:
-    """Per-host recommendations and the fleet incidents found across hosts."""
+) -> tuple[dict[str, HostAdvice], list[fleet_incident.Incident]]:
+    """Per-host advice and the fleet incidents found across all hosts."""
     incidents = fleet_incident.detect(evidence, settings)
     result = {
-        host: recommend_host(ev, currents[host], settings, disabled=disabled)
+        host: recommend_host(ev, currents[host], settings, disabled=disabled, incidents=incidents)
         for host, ev in evidence.items()
     }
     return result, incidents

@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 
 from advisor import queries
+from advisor.replay.timeline import Timeline
 from advisor.window import Window
 
 
@@ -78,11 +79,16 @@ class HostEvidence:
     flaps: int = 0
     early_probes: int = 0
     recorded_reset_timeout_s: float | None = None
+    active_s: float = 0.0  # time the host was being called (docs/design.md)
+    first_at: datetime | None = None  # first and last call attempt in the window
+    last_at: datetime | None = None
+    timeline: Timeline | None = None  # recorded arrivals, for the decision model
 
     @property
     def rate(self) -> float:
-        """Requests per second that arrived for the host (reached it or refused)."""
-        return self.requests / self.window_s if self.window_s > 0 else 0.0
+        """Requests per *active* second that arrived for the host (reached it or
+        refused): an idle night does not dilute a busy crawl's rate."""
+        return self.requests / self.active_s if self.active_s > 0 else 0.0
 
     def tuning_episodes(self) -> list[Episode]:
         """Episodes usable as evidence: not manual, not part of a fleet incident."""
@@ -109,18 +115,26 @@ def collect_evidence(
     window: Window,
     metrics: dict[str, dict[str, Any]],
     settings: dict[str, Any],
+    gap_limits: dict[str, float] | None = None,
 ) -> dict[str, HostEvidence]:
     """``{host: HostEvidence}`` for the hosts in ``metrics`` (the relations of
-    ``advisor.metrics.compute_relations`` must exist for this window)."""
+    ``advisor.metrics.compute_relations`` must exist for this window); ``gap_limits``
+    per host: the longest gap between calls that still counts as active time."""
     hosts = sorted(metrics)
     params = _params(window, hosts)
     result = {h: HostEvidence(host=h, window_s=window.seconds, metrics=metrics[h]) for h in hosts}
 
-    rates = con.execute(queries.load("host_rates"), params).fetchall()
-    for host, requests, failures, f429, ra_values in rates:
+    limits = gap_limits or {}
+    rates = con.execute(
+        queries.load("host_rates"),
+        {**params, "limit_hosts": list(limits), "limit_s": [float(v) for v in limits.values()]},
+    ).fetchall()
+    for host, requests, failures, f429, ra_values, active_s, first, last in rates:
         ev = result[host]
+        ev.first_at, ev.last_at = first, last
         ev.requests, ev.failures, ev.failures_429 = requests, failures, f429
         ev.retry_after_values = sorted(ra_values or [])
+        ev.active_s = float(active_s or 0.0)
 
     # Streaks only matter where the breaker opened (fail_max rules, inferred fail_max):
     # sorting every call of every healthy host would be the costliest step of a run.

@@ -1,6 +1,15 @@
-"""fleet-incident: many hosts opening within the same minutes points at the caller
-(DNS, proxy, network), not at each host. Reported once; those episodes are not
-used to tune the hosts."""
+"""fleet-incident: many hosts opening within the same short span points at the caller
+(DNS, proxy, network), not at each host -- but only when that is unlikely by chance.
+
+Busy fleets with flaky hosts open all the time, so "3 hosts within 2 minutes" happens
+by coincidence. A span counts as an incident when at least ``min_hosts`` and at least
+``min_active_fraction`` of the hosts active then open in it, and the probability of that
+many opening by chance -- each host opening at its own rate (opens per active second),
+independently -- is below ``alpha`` after a Bonferroni correction over every span
+scanned (one per open). Its episodes are left out of each host's fit; the rest of the
+host's evidence still counts. Detection always runs over every host, whatever
+``--host`` prints.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from advisor.rules.base import Proposal
+import numpy as np
+
 from advisor.rules.evidence import HostEvidence
 from advisor.window import iso_z
 
@@ -18,21 +28,48 @@ NAME = "fleet-incident"
 
 @dataclass
 class Incident:
-    """Opens of ``hosts`` between ``start`` and ``end``."""
+    """Opens of ``hosts`` between ``start`` and ``end``; ``p_value`` of that many by
+    chance (already multiplied by the number of spans scanned)."""
 
     start: datetime
     end: datetime
     hosts: list[str]
+    active_hosts: int = 0
+    p_value: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"start": iso_z(self.start), "end": iso_z(self.end), "hosts": self.hosts}
+        return {
+            "start": iso_z(self.start),
+            "end": iso_z(self.end),
+            "hosts": self.hosts,
+            "active_hosts": self.active_hosts,
+            "p_value": float(f"{self.p_value:.3g}"),
+        }
 
     def describe(self) -> str:
         return (
-            f"fleet incident {iso_z(self.start)}: {len(self.hosts)} hosts opened within "
-            f"{(self.end - self.start).total_seconds():.0f} s "
-            "(likely the caller's network, DNS or proxy, not each host)"
+            f"fleet incident {iso_z(self.start)}: {len(self.hosts)} of {self.active_hosts} "
+            f"active hosts opened within {(self.end - self.start).total_seconds():.0f} s "
+            f"({', '.join(self.hosts)}); by chance p = {self.p_value:.2g}: likely the "
+            "caller's network, DNS or proxy, not each host; those episodes are left out of "
+            "tuning"
         )
+
+
+def at_least(probabilities: list[float], k: int) -> float:
+    """P(at least ``k`` of independent events with these probabilities happen)."""
+    if k <= 0:
+        return 1.0
+    dist = np.zeros(len(probabilities) + 1)
+    dist[0] = 1.0
+    for p in probabilities:
+        dist[1:] = dist[1:] * (1 - p) + dist[:-1] * p
+        dist[0] *= 1 - p
+    return float(min(1.0, dist[k:].sum()))
+
+
+def _active(ev: HostEvidence, at: datetime) -> bool:
+    return ev.first_at is not None and ev.last_at is not None and ev.first_at <= at <= ev.last_at
 
 
 def detect(evidence: dict[str, HostEvidence], settings: dict[str, Any]) -> list[Incident]:
@@ -41,46 +78,43 @@ def detect(evidence: dict[str, HostEvidence], settings: dict[str, Any]) -> list[
     opens = sorted((ts, host) for host, ev in evidence.items() for ts in ev.opens_at)
     if not opens:
         return []
-    need = max(cfg["min_hosts"], math.ceil(cfg["min_host_fraction"] * len({h for _, h in opens})))
     span = timedelta(seconds=cfg["window_s"])
-    spans: list[tuple[datetime, datetime]] = []
+    rate = {
+        host: len(ev.opens_at) / ev.active_s if ev.active_s > 0 else 0.0
+        for host, ev in evidence.items()
+    }
+    found: list[Incident] = []
     j = 0
-    for i, (start, _) in enumerate(opens):
+    for i, (start, anchor) in enumerate(opens):
         j = max(j, i)
         while j + 1 < len(opens) and opens[j + 1][0] - start <= span:
             j += 1
-        if len({h for _, h in opens[i : j + 1]}) >= need:
-            if spans and start <= spans[-1][1]:
-                spans[-1] = (spans[-1][0], max(spans[-1][1], opens[j][0]))
-            else:
-                spans.append((start, opens[j][0]))
-    incidents = []
-    for start, end in spans:
-        hosts = sorted({h for ts, h in opens if start <= ts <= end})
-        incidents.append(Incident(start, end, hosts))
-        for host in hosts:
+        hosts = sorted({h for _, h in opens[i : j + 1]})
+        active = [h for h, ev in evidence.items() if _active(ev, start)]
+        need = max(cfg["min_hosts"], math.ceil(cfg["min_active_fraction"] * len(active)))
+        if len(hosts) < need:
+            continue
+        others = [1.0 - math.exp(-rate[h] * cfg["window_s"]) for h in active if h != anchor]
+        p_value = min(1.0, at_least(others, len(hosts) - 1) * len(opens))
+        if p_value >= cfg["alpha"]:
+            continue
+        end = opens[j][0]
+        if found and start <= found[-1].end:
+            last = found[-1]
+            last.end = max(last.end, end)
+            last.hosts = sorted(set(last.hosts) | set(hosts))
+            last.p_value = min(last.p_value, p_value)
+            last.active_hosts = max(last.active_hosts, len(active))
+        else:
+            found.append(Incident(start, end, hosts, len(active), p_value))
+    for incident in found:
+        for host in incident.hosts:
             for episode in evidence[host].episodes:
-                if start <= episode.started_at <= end:
+                if incident.start <= episode.started_at <= incident.end:
                     episode.fleet = True
-    return incidents
+    return found
 
 
-def propose(ev: HostEvidence, current: dict[str, Any], settings: dict[str, Any]) -> list[Proposal]:
-    fleet = [e for e in ev.episodes if e.fleet]
-    if not fleet:
-        return []
-    return [
-        Proposal(
-            parameter="reset_timeout_s",
-            suggested=current.get("reset_timeout_s"),
-            rule=NAME,
-            confidence="low",
-            reasons=[
-                f"{len(fleet)} of {len(ev.episodes)} outage episodes began in a fleet-wide "
-                "incident (many hosts at once): likely the caller's network, DNS or proxy; "
-                "not used to tune this host"
-            ],
-            evidence={"fleet_episodes": len(fleet), "episodes": len(ev.episodes)},
-            note=True,
-        )
-    ]
+def spans_of(host: str, incidents: list[Incident]) -> list[tuple[datetime, datetime]]:
+    """The incidents ``host`` took part in, as (start, end) spans."""
+    return [(i.start, i.end) for i in incidents if host in i.hosts]

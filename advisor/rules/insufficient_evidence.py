@@ -1,5 +1,6 @@
-"""insufficient-evidence: too few calls and episodes to change anything; say what is
-missing instead."""
+"""insufficient-evidence: too few calls to change anything (docs/design.md: under
+``min_calls`` calls no breaker change; under ``min_episodes`` episodes the decision
+model's changes stay at low confidence); say what is missing instead."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ NAME = "insufficient-evidence"
 def propose(ev: HostEvidence, current: dict[str, Any], settings: dict[str, Any]) -> list[Proposal]:
     need = settings["evidence"]
     calls, episodes = ev.metrics["calls"], len(ev.tuning_episodes())
-    if calls >= need["min_calls"] or episodes >= need["min_episodes"]:
+    if calls >= need["min_calls"]:
         return []
     return [
         Proposal(
@@ -23,9 +24,9 @@ def propose(ev: HostEvidence, current: dict[str, Any], settings: dict[str, Any])
             rule=NAME,
             confidence="low",
             reasons=[
-                f"only {calls} calls and {episodes} outage episodes in the window; "
-                f"advice needs at least {need['min_calls']} calls or {need['min_episodes']} "
-                "episodes (use a longer --window-s)"
+                f"only {calls} calls and {episodes} outage episodes in the window; a "
+                f"breaker change needs at least {need['min_calls']} calls (use a longer "
+                "--window-s)"
             ],
             evidence={"calls": calls, "episodes": episodes},
             note=True,

@@ -22,7 +22,9 @@ def is_rate_limited(ev: HostEvidence, settings: dict[str, Any]) -> bool:
 def propose(ev: HostEvidence, current: dict[str, Any], settings: dict[str, Any]) -> list[Proposal]:
     if not is_rate_limited(ev, settings):
         return []
-    accepted = max(ev.requests - ev.failures_429 - ev.metrics["rejected"], 0) / ev.window_s
+    # per *active* second: a crawl idle 16 h of 24 is not a host that accepts a third
+    active = ev.active_s if ev.active_s > 0 else ev.window_s
+    accepted = max(ev.requests - ev.failures_429 - ev.metrics["rejected"], 0) / active
     suggested = settings["rate_limited"]["headroom"] * accepted
     text = f"{suggested:.3g}/s"
     return [
@@ -33,8 +35,8 @@ def propose(ev: HostEvidence, current: dict[str, Any], settings: dict[str, Any])
             confidence=confidence(ev.failures_429, settings),
             reasons=[
                 f"{proportion(ev.failures_429, ev.failures)} failures were HTTP 429: the host "
-                f"accepted ~{accepted:.3g} calls/s; limit the rate to {text} instead of "
-                "tripping the breaker sooner"
+                f"accepted ~{accepted:.3g} calls per active second; limit the rate to {text} "
+                "instead of tripping the breaker sooner"
             ],
             evidence={"failures": ev.failures, "failures_429": ev.failures_429,
                       "accepted_rate_per_s": round(accepted, 6)},
