@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 
 from advisor import queries
-from advisor.errors import first_line
+from advisor.errors import AdvisorError, first_line
 from advisor.sources import LAYOUTS, NATIVE_COLUMNS, Source, has_numeric_affinity
+from advisor.window import parse_until
 
 MAX_PROBLEM_LINES = 10
 
@@ -182,7 +184,43 @@ def stage_sources(
             con.execute("DROP VIEW IF EXISTS source_rows")
 
 
-def collect_problems(con: duckdb.DuckDBPyConnection, by_path: dict[str, Source]) -> None:
+FUTURE_SLACK = timedelta(days=1)
+
+
+def analysis_horizon(until: str | float | datetime | None = "now") -> datetime | None:
+    """The latest credible event time for an explicit ``until``: a day after the later of
+    it and the wall clock; None for ``now`` / ``latest``.
+
+    DESIGN.md makes rows more than a day after the wall clock bad rows for those too, but
+    the test fixtures and benchmark data are dated 2027 (after this machine's clock) and
+    read with ``--until latest``: that part waits for them to move (issue 13, item 6).
+    """
+    if until is None or (isinstance(until, str) and until.strip().lower() in ("now", "latest")):
+        return None
+    try:
+        explicit = parse_until(until, None)
+    except (AdvisorError, OverflowError, ValueError, OSError):  # reported when the window is made
+        return None
+    return max(datetime.now(UTC), explicit) + FUTURE_SLACK
+
+
+def flag_future_rows(con: duckdb.DuckDBPyConnection, not_after: datetime | None) -> None:
+    """Mark staged rows at an infinite time, or after ``not_after``, as bad rows."""
+    con.execute(
+        "UPDATE event_rows SET problem = 'ts ' || CAST(ts AS VARCHAR) || CASE "
+        "WHEN NOT isfinite(ts) THEN ' is not a finite time' "
+        "ELSE ' is more than a day after the analysis time' END "
+        "WHERE problem IS NULL AND (NOT isfinite(ts) OR ts > ?)",
+        [not_after],
+    )
+
+
+def collect_problems(
+    con: duckdb.DuckDBPyConnection, by_path: dict[str, Source], not_after: datetime | None = None
+) -> None:
+    """Per-source counts of rows read and skipped, and warnings naming the bad rows (also
+    rows at an infinite time or later than ``not_after``), which are then deleted."""
+    flag_future_rows(con, not_after)
     for path, read, skipped in con.execute(queries.load("source_counts")).fetchall():
         by_path[path].events = read
         by_path[path].skipped = skipped
@@ -241,10 +279,13 @@ def finalize_events(con: duckdb.DuckDBPyConnection, by_path: dict[str, Source]) 
     con.execute(queries.load("events_view"))
 
 
-def load_events(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> None:
-    """Fill ``events`` from every readable source and record counts and warnings."""
+def load_events(
+    con: duckdb.DuckDBPyConnection, sources: list[Source], not_after: datetime | None = None
+) -> None:
+    """Fill ``events`` from every readable source and record counts and warnings; rows
+    after ``not_after`` (see ``analysis_horizon``) are bad rows."""
     create_schema(con, sources)
     stage_sources(con, sources)
     by_path = {s.path: s for s in sources}
-    collect_problems(con, by_path)
+    collect_problems(con, by_path, not_after)
     finalize_events(con, by_path)
