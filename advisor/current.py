@@ -1,5 +1,5 @@
-"""Each host's current breaker settings: what the configuration says, and, for knobs
-nobody configured, what the telemetry reveals (shown with origin ``inferred``)."""
+"""Each breaker's current settings: what the configuration says, and, for knobs nobody
+configured, what the telemetry reveals (shown with origin ``inferred``)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ CONTRACT_KEYS = ("fail_max", "reset_timeout_s", "success_threshold", "retry_afte
 
 
 def current_settings(
-    config: BreakerConfig, host: str, evidence: HostEvidence | None
+    config: BreakerConfig, host: str, evidence: HostEvidence | None, role: str | None = None
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """``(values, origins)`` for ``host``; origins are default|yaml|env|cli|inferred."""
-    values: dict[str, Any] = dict(config.effective(host).to_dict())
-    origins = dict(config.origin(host))
+    """``(values, origins)`` for ``host``'s breaker (``role``'s own breaker when given,
+    ``config.effective(host, role)``); origins are default|yaml|env|cli|inferred."""
+    values: dict[str, Any] = dict(config.effective(host, role).to_dict())
+    origins = dict(config.origin(host, role))
     if evidence is not None:
         inferred = {
             "reset_timeout_s": evidence.recorded_reset_timeout_s,

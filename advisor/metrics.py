@@ -1,8 +1,9 @@
 """Per-host metrics of the JSON contract, computed in DuckDB over ``events``.
 
 ``compute_relations`` materialises the window's ``open_intervals``, ``episodes``
-and ``half_open_trials``; ``host_metrics`` aggregates them with the calls into
-one contract-shaped dict per host.
+and ``half_open_trials`` (each per breaker, docs/design.md "Breakers"); ``host_metrics``
+aggregates them with the calls into one contract-shaped dict per host (the sum over its
+breakers), ``breaker_metrics`` into one per breaker.
 """
 
 from __future__ import annotations
@@ -37,14 +38,31 @@ def _percentiles(row: dict[str, Any], prefix: str) -> dict[str, float | None]:
 def host_metrics(
     con: duckdb.DuckDBPyConnection, window: Window, hosts: Sequence[str] | None = None
 ) -> dict[str, dict[str, Any]]:
-    """``{host: metrics}`` in contract shape, hosts sorted; ``hosts`` filters (case-folded)."""
+    """``{host: metrics}`` in contract shape, hosts sorted; ``hosts`` filters (case-folded).
+    A host's metrics sum its breakers' (counts, open time) or pool them (percentiles)."""
+    return {host: m for (host, _), m in _metrics(con, window, hosts, by_breaker=False).items()}
+
+
+def breaker_metrics(
+    con: duckdb.DuckDBPyConnection, window: Window, hosts: Sequence[str] | None = None
+) -> dict[tuple[str, str | None], dict[str, Any]]:
+    """``{(host, role): metrics}`` per breaker with calls, opens or episodes in the window
+    (role None: the host's own breaker), in contract shape; ``hosts`` filters."""
+    return _metrics(con, window, hosts, by_breaker=True)
+
+
+def _metrics(
+    con: duckdb.DuckDBPyConnection, window: Window, hosts: Sequence[str] | None, by_breaker: bool
+) -> dict[tuple[str, str | None], dict[str, Any]]:
     wanted = sorted({h.strip().lower() for h in hosts}) if hosts else None
-    cursor = con.execute(queries.load("host_metrics"), {**_params(window), "hosts": wanted})
+    cursor = con.execute(
+        queries.load("host_metrics"), {**_params(window), "hosts": wanted, "by_breaker": by_breaker}
+    )
     names = [d[0] for d in cursor.description]
-    result: dict[str, dict[str, Any]] = {}
+    result: dict[tuple[str, str | None], dict[str, Any]] = {}
     for values in cursor.fetchall():
         row = dict(zip(names, values, strict=True))
-        result[row["host"]] = {
+        result[(row["host"], row["breaker_role"])] = {
             "calls": row["calls"],
             "successes": row["successes"],
             "failures": row["failures"],

@@ -1,5 +1,6 @@
 """Recommendations as ``breakers.yaml``: a fragment with reasons as comments, or the
-user's own file with the changes applied (comments and key order preserved)."""
+user's own file with the changes applied (comments and key order preserved). A role's
+own breaker (``HostResult.breakers``) is tuned under ``hosts.<host>.roles.<role>``."""
 
 from __future__ import annotations
 
@@ -12,13 +13,25 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
-from advisor.config import KNOB_KEYS
+from advisor.config import KNOB_KEYS, ROLES
 from advisor.errors import ConfigError, UsageError
 
 
-def _changes(hosts: list[Any]) -> dict[str, list[dict[str, Any]]]:
-    """``{host: [recommendation, ...]}`` of value changes, in attention order."""
-    return {h.host: h.changes for h in hosts if h.changes}
+def _changes(hosts: list[Any]) -> dict[tuple[str, str | None], list[dict[str, Any]]]:
+    """``{(host, role): [recommendation, ...]}`` of value changes, in attention order;
+    role None: the host's own breaker (a role breakers.yaml cannot name is left out)."""
+    found: dict[tuple[str, str | None], list[dict[str, Any]]] = {}
+    for h in hosts:
+        if h.changes:
+            found[(h.host, None)] = h.changes
+        for breaker in getattr(h, "role_breakers", []):
+            if breaker.changes and breaker.role in ROLES:
+                found[(h.host, breaker.role)] = breaker.changes
+    return found
+
+
+def _label(host: str, role: str | None) -> str:
+    return host if role is None else f"{host}:{role}"
 
 
 def _comment(rec: dict[str, Any]) -> str:
@@ -32,13 +45,24 @@ def _yaml() -> YAML:
     return yaml
 
 
-def _apply(hosts_map: CommentedMap, host: str, recs: list[dict[str, Any]]) -> None:
-    """Set each breaker knob of ``recs`` under the host's entry (matched case-insensitively)."""
-    key = next((k for k in hosts_map if str(k).strip().lower() == host), host)
-    entry = hosts_map.get(key)
+def _entry(mapping: CommentedMap, name: str) -> CommentedMap:
+    """The entry of ``name`` (matched case-insensitively), created when missing."""
+    key = next((k for k in mapping if str(k).strip().lower() == name), name)
+    entry = mapping.get(key)
     if not isinstance(entry, dict):
         entry = CommentedMap()
-        hosts_map[key] = entry
+        mapping[key] = entry
+    return entry
+
+
+def _apply(
+    hosts_map: CommentedMap, host: str, recs: list[dict[str, Any]], role: str | None = None
+) -> None:
+    """Set each breaker knob of ``recs`` under the host's entry (matched case-insensitively),
+    or under its ``roles.<role>`` for a role's own breaker."""
+    entry = _entry(hosts_map, host)
+    if role is not None:
+        entry = _entry(_entry(entry, "roles"), role)
     for rec in recs:
         entry[rec["parameter"]] = rec["suggested"]
         entry.yaml_add_eol_comment(_comment(rec), rec["parameter"])
@@ -50,15 +74,15 @@ def yaml_fragment(hosts: list[Any]) -> str:
     hosts_map = CommentedMap()
     root["hosts"] = hosts_map
     notes = []  # rate_limit is not a breaker knob: say it, do not invent a key
-    for host, recs in _changes(hosts).items():
+    for (host, role), recs in _changes(hosts).items():
         knobs = [r for r in recs if r["parameter"] in KNOB_KEYS]
         notes += [
-            f"{host}: {r['parameter']} {r['suggested']} ({_comment(r)})"
+            f"{_label(host, role)}: {r['parameter']} {r['suggested']} ({_comment(r)})"
             for r in recs
             if r["parameter"] not in KNOB_KEYS
         ]
         if knobs:
-            _apply(hosts_map, host, knobs)
+            _apply(hosts_map, host, knobs, role)
     out = io.StringIO()
     if not hosts_map:
         out.write("# no breaker changes suggested\n")
@@ -71,7 +95,8 @@ def yaml_fragment(hosts: list[Any]) -> str:
 
 def write_config(hosts: list[Any], source: str | Path | None, out: str | Path) -> Path:
     """Write ``source`` (the user's breakers.yaml, or an empty one) with every suggested
-    knob change applied under ``hosts.<host>``, atomically, to the new path ``out``.
+    knob change applied under ``hosts.<host>`` (a role's own breaker under
+    ``hosts.<host>.roles.<role>``), atomically, to the new path ``out``.
 
     Raises:
         UsageError: ``out`` is the input file.
@@ -89,10 +114,10 @@ def write_config(hosts: list[Any], source: str | Path | None, out: str | Path) -
             raise ConfigError(f"{source}: cannot read as YAML: {exc}") from None
     if "hosts" not in root or not isinstance(root["hosts"], dict):
         root["hosts"] = CommentedMap()
-    for host, recs in _changes(hosts).items():
+    for (host, role), recs in _changes(hosts).items():
         knobs = [r for r in recs if r["parameter"] in KNOB_KEYS]
         if knobs:
-            _apply(root["hosts"], host, knobs)
+            _apply(root["hosts"], host, knobs, role)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
     try:

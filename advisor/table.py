@@ -18,6 +18,11 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.0f}%"
 
 
+def _change(rec: dict) -> str:
+    now = "-" if rec["current"] is None else rec["current"]
+    return f"{rec['parameter']} {now}→{rec['suggested']} ({rec['confidence']})"
+
+
 def render(analysis: Analysis, console: Console) -> None:
     """Print the window line and one row per host, sorted by attention."""
     window = analysis.window.to_dict()
@@ -37,11 +42,13 @@ def render(analysis: Analysis, console: Console) -> None:
         m = host.metrics
         ho = m["half_open_trials"]
         half_open = "-" if not ho else f"{m['half_open_successes']}/{ho}"
-        advice = "; ".join(
-            f"{r['parameter']} {'-' if r['current'] is None else r['current']}→{r['suggested']}"
-            f" ({r['confidence']})"
-            for r in host.changes
-        ) or "; ".join(f"note: {r['rule']}" for r in host.recommendations)
+        advice = "; ".join(_change(r) for r in host.changes) or "; ".join(
+            f"note: {r['rule']}" for r in host.recommendations
+        )
+        roles = "; ".join(  # a role's own breaker (docs/design.md "Breakers")
+            f"{b.role}: {_change(r)}" for b in host.role_breakers for r in b.changes
+        )
+        advice = "; ".join(a for a in (advice, roles) if a)
         table.add_row(
             Text(host.host),
             str(m["calls"]),

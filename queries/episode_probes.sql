@@ -1,7 +1,8 @@
--- Each episode of the window with its half-open trials (seconds after the open, outcome),
--- in time order, for the rules engine.
+-- Each episode of the window with its breaker's half-open trials (seconds after the
+-- open, outcome), in time order, for the rules engine.
 SELECT
     e.host,
+    e.breaker_role,
     e.started_at,
     e.duration_s,
     e.censored,
@@ -13,8 +14,9 @@ FROM episodes AS e
 LEFT JOIN half_open_trials AS t
     ON t.host = e.host
     AND coalesce(t.run_id, '') = coalesce(e.run_id, '')
+    AND t.breaker_role IS NOT DISTINCT FROM e.breaker_role
     AND t.ts >= e.started_at
     AND t.ts <= coalesce(e.ended_at, 'infinity'::TIMESTAMPTZ)
     AND t.outcome IN ('success', 'failure')
 GROUP BY ALL
-ORDER BY e.host, e.started_at
+ORDER BY e.host, e.breaker_role NULLS FIRST, e.started_at

@@ -13,10 +13,12 @@
 --     one: between the close and the next transition the breaker is closed, so a call
 --     logged `half_open` there was admitted before the close (advisor.telemetry logs
 --     the admitting state after pybreaker's close).
--- "That breaker" is the run and host, and the role when that role has transitions of its
--- own there (the runtime keeps a separate breaker for a role tuned differently, and its
--- events carry the role); a call whose role has no breaker of its own belongs to the
--- host's breaker. Equal timestamps are ordered by source, table and row.
+-- "That breaker" is the run and host, and the role when that role has a breaker of its
+-- own there (the runtime keeps a separate breaker for a role tuned differently: known
+-- from transitions carrying the role in that run, or from the configuration); a call
+-- whose role has no breaker of its own belongs to the host's breaker. `role_breakers`
+-- is the same definition as `breaker_roles` in events_view.sql (which runs after this
+-- repair). Equal timestamps are ordered by source, table and row.
 -- Candidate calls are first narrowed to the seconds around the closes (a cheap hash
 -- semi-join). Rows in duplicate_rows (copies about to be dropped) take no part.
 -- Returns the rowids of `event_rows` to mark.
@@ -35,7 +37,9 @@ WITH transitions AS MATERIALIZED (
     )
 ),
 role_breakers AS (
-    SELECT DISTINCT host, run_key, role FROM transitions WHERE role <> ''
+    SELECT DISTINCT host, coalesce(run_id, '') AS run_key, role
+    FROM event_rows
+    WHERE role <> '' AND (kind = 'transition'::event_kind OR configured_breaker(host, role))
 ),
 closes AS (
     SELECT

@@ -1,7 +1,10 @@
--- One row per host: every field of `hosts[].metrics` in the JSON contract.
+-- One row per host: every field of `hosts[].metrics` in the JSON contract, summed over
+-- the host's breakers; with $by_breaker one row per breaker (host and `breaker_role`,
+-- NULL for the host's own breaker): `hosts[].breakers[].metrics`.
 WITH calls AS (
     SELECT
         host,
+        CASE WHEN $by_breaker THEN breaker_role END AS role,
         count(*) FILTER (WHERE outcome IN ('success', 'failure', 'neutral')) AS calls,
         count(*) FILTER (WHERE outcome = 'success') AS successes,
         count(*) FILTER (WHERE outcome = 'failure') AS failures,
@@ -23,34 +26,39 @@ WITH calls AS (
         max(retry_after_s) AS retry_after_max
     FROM events
     WHERE kind = 'call' AND ts BETWEEN $start AND $end
-    GROUP BY host
+    GROUP BY ALL
 ),
 opens AS (
     SELECT
         host,
+        CASE WHEN $by_breaker THEN breaker_role END AS role,
         count(*) FILTER (WHERE in_window) AS opens,
         sum(overlap_s) AS open_time_s,
         quantile_cont(duration_s, 0.5) FILTER (WHERE in_window) AS open_p50,
         quantile_cont(duration_s, 0.9) FILTER (WHERE in_window) AS open_p90,
         max(duration_s) FILTER (WHERE in_window) AS open_max
     FROM open_intervals
-    GROUP BY host
+    GROUP BY ALL
 ),
 eps AS (
     SELECT
         host,
+        CASE WHEN $by_breaker THEN breaker_role END AS role,
         count(*) AS episodes,
         quantile_cont(duration_s, 0.5) AS episode_p50,
         quantile_cont(duration_s, 0.9) AS episode_p90,
         max(duration_s) AS episode_max
     FROM episodes
-    GROUP BY host
+    GROUP BY ALL
 ),
 hosts AS (
-    SELECT host FROM calls UNION SELECT host FROM opens UNION SELECT host FROM eps
+    SELECT host, role FROM calls
+    UNION SELECT host, role FROM opens
+    UNION SELECT host, role FROM eps
 )
 SELECT
     h.host,
+    h.role AS breaker_role,
     coalesce(c.calls, 0) AS calls,
     coalesce(c.successes, 0) AS successes,
     coalesce(c.failures, 0) AS failures,
@@ -72,8 +80,8 @@ SELECT
     coalesce(c.retry_after_count, 0) AS retry_after_count,
     c.retry_after_p50, c.retry_after_p90, c.retry_after_max
 FROM hosts AS h
-LEFT JOIN calls AS c USING (host)
-LEFT JOIN opens AS o USING (host)
-LEFT JOIN eps AS e USING (host)
+LEFT JOIN calls AS c ON c.host = h.host AND c.role IS NOT DISTINCT FROM h.role
+LEFT JOIN opens AS o ON o.host = h.host AND o.role IS NOT DISTINCT FROM h.role
+LEFT JOIN eps AS e ON e.host = h.host AND e.role IS NOT DISTINCT FROM h.role
 WHERE $hosts IS NULL OR h.host IN (SELECT unnest($hosts::VARCHAR[]))
-ORDER BY h.host
+ORDER BY h.host, h.role NULLS FIRST

@@ -84,3 +84,19 @@ CREATE OR REPLACE MACRO finite_problem(name, v) AS (
     CASE WHEN v IS NOT NULL AND NOT isfinite(v)
         THEN name || ' ' || CAST(v AS VARCHAR) || ' is not a finite number' END
 );
+
+-- Roles the configuration gives a breaker of their own (docs/design.md "Breakers"): the
+-- runtime keeps one per (host, role) when `BreakerConfig.effective(host, role)` differs
+-- from `effective(host)`. advisor.breakers.use_config sets the variable from the config
+-- before the events are finalised: `hosts` named in the config with their own
+-- breakers' roles as `pairs` [host, role]; `roles` those every other host has. Unset:
+-- none (then only transitions carrying a role tell).
+SET VARIABLE configured_breakers = coalesce(
+    getvariable('configured_breakers'),
+    {'hosts': []::VARCHAR[], 'pairs': []::VARCHAR[][], 'roles': []::VARCHAR[]}
+);
+CREATE OR REPLACE MACRO configured_breaker(h, r) AS (
+    CASE WHEN list_contains(getvariable('configured_breakers').hosts, h)
+        THEN list_contains(getvariable('configured_breakers').pairs, [h, r])
+        ELSE list_contains(getvariable('configured_breakers').roles, r) END
+);

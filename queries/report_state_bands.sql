@@ -1,13 +1,15 @@
--- Stretches of time each host's breaker was not closed (open or half-open), clipped to
--- the window (and, like open_intervals.sql, to the last event of a run that stopped),
--- for the state timelines. Stays that touch or lie closer than $gap_us to each
+-- Stretches of time each host's breakers were not closed (open or half-open; each
+-- breaker's stays from its own transitions, `breaker_role`), clipped to the window
+-- (and, like open_intervals.sql, to the last event of a run that stopped), for the
+-- state timelines. Stays that touch or lie closer than $gap_us to each
 -- other are merged into one band (an outage's open/half-open cycles become one band), so
 -- a host has at most window / $gap_us bands however many transitions it logged.
 WITH transitions AS (
     SELECT
         host, ts, new_state, coalesce(run_id, '') AS run_key,
         lead(ts) OVER (
-            PARTITION BY coalesce(run_id, ''), host ORDER BY ts, source, src_table, src_rowid
+            PARTITION BY coalesce(run_id, ''), host, breaker_role
+            ORDER BY ts, source, src_table, src_rowid
         ) AS next_ts
     FROM events
     WHERE kind = 'transition' AND ts <= $end AND host IN (SELECT unnest($hosts::VARCHAR[]))

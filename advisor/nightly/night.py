@@ -16,6 +16,7 @@ import duckdb
 
 from advisor import queries
 from advisor.analysis import Analysis, analyze_window
+from advisor.breakers import use_config
 from advisor.config import BreakerConfig
 from advisor.events import finalize_events
 from advisor.sources import Source
@@ -55,6 +56,7 @@ def analyze_night(
 ) -> Analysis:
     """Metrics and recommendations of ``night`` over the store plus staged rows."""
     window = night_window(night)
+    use_config(con, config)  # roles with a breaker of their own, for the half-open repair
     _load_window_events(con, window)
     return analyze_window(
         con,

@@ -15,7 +15,7 @@ from advisor.replay.advice import attach_replay, suggested_setting, trade_offs
 from advisor.replay.evaluate import ReplayResult, replay
 from advisor.replay.grid import Grid, GridResult, default_grid, grid_search, parse_values
 from advisor.replay.health import Health, from_intervals, reconstruct
-from advisor.replay.load import load_timelines
+from advisor.replay.load import load_breaker_timelines, load_timelines
 from advisor.replay.machine import Setting, run_breaker
 from advisor.replay.timeline import Run, Timeline, build_timeline
 from advisor.replay.truth import truth_health
@@ -35,6 +35,7 @@ __all__ = [
     "default_grid",
     "from_intervals",
     "grid_search",
+    "load_breaker_timelines",
     "load_timelines",
     "parse_values",
     "reconstruct",

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 from advisor.replay.evaluate import ReplayResult, replay
 from advisor.replay.grid import Grid, default_grid, grid_search
-from advisor.replay.load import load_timelines
+from advisor.replay.load import load_breaker_timelines, load_timelines
 from advisor.replay.machine import Setting
 from advisor.replay.timeline import Timeline
 
 if TYPE_CHECKING:  # advisor.analysis calls attach_replay: no import at run time
-    from advisor.analysis import Analysis, HostResult
+    from advisor.analysis import Analysis, BreakerResult, HostResult
 
 REPLAYED = ("fail_max", "reset_timeout_s", "success_threshold")
 
@@ -41,9 +41,9 @@ def _worse(after: float, before: float, settings: dict[str, Any]) -> bool:
     return after - before > noise
 
 
-def suggested_setting(host: HostResult) -> Setting | None:
-    """The host's current setting with its replayable recommendations applied (None
-    when there is none)."""
+def suggested_setting(host: HostResult | BreakerResult) -> Setting | None:
+    """The host's (or breaker's) current setting with its replayable recommendations
+    applied (None when there is none)."""
     recs = [r for r in host.recommendations if _replayable(r, host.current)]
     if not recs:
         return None
@@ -54,46 +54,72 @@ def suggested_setting(host: HostResult) -> Setting | None:
 
 
 def attach_replay(
-    analysis: Analysis, timelines: dict[str, Timeline] | None = None
+    analysis: Analysis,
+    timelines: dict[str, Timeline] | None = None,
+    breaker_timelines: dict[tuple[str, str | None], Timeline] | None = None,
 ) -> list[dict[str, Any]]:
     """Replay each host's ``fail_max`` / ``reset_timeout_s`` / ``success_threshold``
     recommendations together over its recorded traffic (health reconstructed from it),
-    next to today's setting: the cross-check of the decision model.
+    next to today's setting: the cross-check of the decision model. A host that lists
+    its breakers (``HostResult.breakers``) is checked breaker by breaker, each over its
+    own arrivals with its own settings.
 
     Each such recommendation gains ``evidence.replay`` (``current`` and ``suggested``:
     wasted, lost, cost, opens, detect_s, resume_s; ``inferred_share`` of the window). When
     the replayed cost (``wasted + w * lost``) of the changed setting is higher than
     today's by more than noise (``min_saving_calls``, or ``min_saving_fraction`` of
     today's cost), the replay disagrees in sign: the changes are dropped and the host's
-    warnings say why; when it shows no saving at all, their confidence drops to low.
+    (and breaker's) warnings say why; when it shows no saving at all, their confidence
+    drops to low.
 
     Args:
         analysis: the analysis whose hosts' recommendations are checked (edited in place).
         timelines: recorded timelines by host, when already loaded.
+        breaker_timelines: recorded timelines by (host, role), when already loaded.
 
     Returns:
-        The vetoed recommendations, each with its ``host``.
+        The vetoed recommendations, each with its ``host`` (and ``breaker`` when the host
+        lists its breakers).
     """
     w = analysis.settings["lost_weight"]
+    targets: list[tuple[HostResult | BreakerResult, HostResult | None]] = []
+    for host in analysis.hosts:
+        targets += [(b, host) for b in host.breakers] if host.breakers else [(host, None)]
     wanted = [
-        h for h in analysis.hosts if any(_replayable(r, h.current) for r in h.recommendations)
+        (t, owner)
+        for t, owner in targets
+        if any(_replayable(r, t.current) for r in t.recommendations)
     ]
     if not wanted:
         return []
-    missing = [h.host for h in wanted if timelines is None or h.host not in timelines]
+    timelines = dict(timelines or {})
+    breaker_timelines = dict(breaker_timelines or {})
+    missing = [t.host for t, owner in wanted if owner is None and t.host not in timelines]
     if missing:
-        timelines = {**(timelines or {}), **load_timelines(analysis.con, analysis.window, missing)}
-    assert timelines is not None
+        timelines.update(load_timelines(analysis.con, analysis.window, missing))
+    missing_breakers = [
+        (t.host, t.role)
+        for t, owner in wanted
+        if owner is not None and (t.host, t.role) not in breaker_timelines
+    ]
+    if missing_breakers:
+        breaker_timelines.update(
+            load_breaker_timelines(analysis.con, analysis.window, missing_breakers)
+        )
     vetoed: list[dict[str, Any]] = []
-    for host in wanted:
-        timeline = timelines.get(host.host)
-        suggested = suggested_setting(host)
+    for target, owner in wanted:
+        timeline = (
+            timelines.get(target.host)
+            if owner is None
+            else breaker_timelines.get((target.host, target.role))
+        )
+        suggested = suggested_setting(target)
         if timeline is None or not timeline.runs or suggested is None:
             continue
-        base = Setting.from_current(host.current)
+        base = Setting.from_current(target.current)
         today = replay(timeline, base)
         after = replay(timeline, suggested)
-        changes = [r for r in host.recommendations if _replayable(r, host.current)]
+        changes = [r for r in target.recommendations if _replayable(r, target.current)]
         for rec in changes:
             rec["evidence"]["replay"] = {
                 "current": _counts(today, w),
@@ -104,14 +130,22 @@ def attach_replay(
             text = ", ".join(
                 f"{r['parameter']} {r['current']} -> {r['suggested']}" for r in changes
             )
-            host.warnings.append(
+            warning = (
                 f"replay vetoed {text}: on the recorded traffic it would cost "
                 f"{after.cost(w):.1f} instead of {today.cost(w):.1f} (wasted "
                 f"{today.wasted} -> {after.wasted}, lost {today.lost} -> {after.lost}; "
                 f"{timeline.health.inferred_share:.0%} of the window's health inferred)"
             )
-            vetoed.extend({"host": host.host, **r} for r in changes)
-            host.recommendations = [r for r in host.recommendations if r not in changes]
+            target.warnings.append(warning)
+            extra: dict[str, Any] = {}
+            if owner is not None:  # the host's row says it too, naming a role's breaker
+                owner.warnings.append(
+                    warning if target.role is None else f"breaker {target.name}: {warning}"
+                )
+                extra["breaker"] = target.name
+            vetoed.extend({"host": target.host, **extra, **r} for r in changes)
+            # in place: a host's row shares its own breaker's list of recommendations
+            target.recommendations[:] = [r for r in target.recommendations if r not in changes]
         elif after.cost(w) >= today.cost(w):
             for rec in changes:
                 rec["confidence"] = "low"

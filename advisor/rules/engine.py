@@ -10,8 +10,9 @@ incidents' episodes out. A host with trouble and no change gets a reason.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from advisor.rules import (
     fleet_incident,
@@ -22,6 +23,8 @@ from advisor.rules import (
 )
 from advisor.rules.base import Proposal, Value
 from advisor.rules.evidence import HostEvidence
+
+K = TypeVar("K", bound=Hashable)  # a host, or a (host, role) breaker
 
 
 @dataclass(frozen=True)
@@ -160,11 +163,29 @@ def recommend(
     settings: dict[str, Any],
     *,
     disabled: bool = False,
+    only: Collection[str] | None = None,
 ) -> tuple[dict[str, HostAdvice], list[fleet_incident.Incident]]:
-    """Per-host advice and the fleet incidents found across all hosts."""
+    """Per-host advice and the fleet incidents found across all hosts (``only``: advise
+    just these hosts; incidents are still looked for over every host in ``evidence``)."""
     incidents = fleet_incident.detect(evidence, settings)
-    result = {
-        host: recommend_host(ev, currents[host], settings, disabled=disabled, incidents=incidents)
-        for host, ev in evidence.items()
+    chosen = evidence if only is None else {h: ev for h, ev in evidence.items() if h in only}
+    return advise(chosen, currents, settings, disabled=disabled, incidents=incidents), incidents
+
+
+def advise(
+    evidence: dict[K, HostEvidence],
+    currents: dict[K, dict[str, Any]],
+    settings: dict[str, Any],
+    *,
+    disabled: bool = False,
+    incidents: list[fleet_incident.Incident] | None = None,
+) -> dict[K, HostAdvice]:
+    """Advice for each entry of ``evidence`` -- a host, or one breaker of a host (docs/
+    design.md "Breakers") -- with the fleet ``incidents`` found over the hosts: their
+    episodes are marked and left out of tuning."""
+    incidents = incidents or []
+    fleet_incident.mark_episodes(evidence.values(), incidents)
+    return {
+        key: recommend_host(ev, currents[key], settings, disabled=disabled, incidents=incidents)
+        for key, ev in evidence.items()
     }
-    return result, incidents

@@ -1,6 +1,8 @@
-"""What the rules look at, per host: episodes with their probes, failure streaks,
-request rate, Retry-After values, re-opens after closing. Built from the analysis's
-DuckDB relations (``events``, ``episodes``, ``half_open_trials``) for the window."""
+"""What the rules look at, per host or per breaker (docs/design.md "Breakers"):
+episodes with their probes, failure streaks, request rate, Retry-After values, re-opens
+after closing. Built from the analysis's DuckDB relations (``events``, ``episodes``,
+``half_open_trials``) for the window. Episodes, streaks and re-opens are each one
+breaker's; a host's evidence pools its breakers'."""
 
 from __future__ import annotations
 
@@ -63,11 +65,13 @@ class Streak:
 
 @dataclass
 class HostEvidence:
-    """Everything the rules know about one host in the window."""
+    """Everything the rules know about one host in the window -- or about one of its
+    breakers, when ``role`` is set or the evidence was collected per breaker."""
 
     host: str
     window_s: float
     metrics: dict[str, Any]
+    role: str | None = None  # the breaker's role (None: the host's own breaker, or all)
     requests: int = 0
     failures: int = 0
     failures_429: int = 0
@@ -79,7 +83,7 @@ class HostEvidence:
     flaps: int = 0
     early_probes: int = 0
     recorded_reset_timeout_s: float | None = None
-    active_s: float = 0.0  # time the host was being called (docs/design.md)
+    active_s: float = 0.0  # time the host (breaker) was being called (docs/design.md)
     first_at: datetime | None = None  # first and last call attempt in the window
     last_at: datetime | None = None
     timeline: Timeline | None = None  # recorded arrivals, for the decision model
@@ -106,6 +110,9 @@ class HostEvidence:
         return value if count >= 2 and count * 2 > sum(lengths.values()) else None
 
 
+Key = tuple[str, str | None]  # (host, breaker role); the role is None per host
+
+
 def _params(window: Window, hosts: Sequence[str] | None) -> dict[str, Any]:
     return {"start": window.start, "end": window.end, "hosts": list(hosts or [])}
 
@@ -119,18 +126,59 @@ def collect_evidence(
 ) -> dict[str, HostEvidence]:
     """``{host: HostEvidence}`` for the hosts in ``metrics`` (the relations of
     ``advisor.metrics.compute_relations`` must exist for this window); ``gap_limits``
-    per host: the longest gap between calls that still counts as active time."""
-    hosts = sorted(metrics)
-    params = _params(window, hosts)
-    result = {h: HostEvidence(host=h, window_s=window.seconds, metrics=metrics[h]) for h in hosts}
+    per host: the longest gap between calls that still counts as active time. A host
+    with several breakers pools them: its episodes, streaks and re-opens are each one
+    breaker's, its request rate and active time the host's."""
+    keyed = {(host, None): values for host, values in metrics.items()}
+    limits = {(host, None): value for host, value in (gap_limits or {}).items()}
+    found = _collect(con, window, keyed, settings, limits, by_breaker=False)
+    return {host: ev for (host, _), ev in found.items()}
 
-    limits = gap_limits or {}
+
+def collect_breaker_evidence(
+    con: duckdb.DuckDBPyConnection,
+    window: Window,
+    metrics: dict[Key, dict[str, Any]],
+    settings: dict[str, Any],
+    gap_limits: dict[Key, float] | None = None,
+) -> dict[Key, HostEvidence]:
+    """``{(host, role): HostEvidence}`` for the breakers in ``metrics`` (role None: the
+    host's own breaker; ``advisor.metrics.breaker_metrics``), each from its own calls and
+    transitions; ``gap_limits`` per breaker as in ``collect_evidence``."""
+    return _collect(con, window, metrics, settings, gap_limits or {}, by_breaker=True)
+
+
+def _collect(
+    con: duckdb.DuckDBPyConnection,
+    window: Window,
+    metrics: dict[Key, dict[str, Any]],
+    settings: dict[str, Any],
+    limits: dict[Key, float],
+    by_breaker: bool,
+) -> dict[Key, HostEvidence]:
+    keys = sorted(metrics, key=lambda k: (k[0], k[1] is not None, k[1] or ""))
+    hosts = sorted({host for host, _ in keys})
+    params = {**_params(window, hosts), "by_breaker": by_breaker}
+    result = {
+        (host, role): HostEvidence(
+            host=host, window_s=window.seconds, metrics=metrics[(host, role)], role=role
+        )
+        for host, role in keys
+    }
+
     rates = con.execute(
         queries.load("host_rates"),
-        {**params, "limit_hosts": list(limits), "limit_s": [float(v) for v in limits.values()]},
+        {
+            **params,
+            "limit_hosts": [host for host, _ in limits],
+            "limit_roles": [role for _, role in limits],
+            "limit_s": [float(v) for v in limits.values()],
+        },
     ).fetchall()
-    for host, requests, failures, f429, ra_values, active_s, first, last in rates:
-        ev = result[host]
+    for host, role, requests, failures, f429, ra_values, active_s, first, last in rates:
+        ev = result.get((host, role))
+        if ev is None:
+            continue
         ev.first_at, ev.last_at = first, last
         ev.requests, ev.failures, ev.failures_429 = requests, failures, f429
         ev.retry_after_values = sorted(ra_values or [])
@@ -138,51 +186,67 @@ def collect_evidence(
 
     # Streaks only matter where the breaker opened (fail_max rules, inferred fail_max):
     # sorting every call of every healthy host would be the costliest step of a run.
-    opened = [h for h in hosts if metrics[h]["opens"] or metrics[h]["episodes"]]
-    for host, length, ended_by, ended_at, count in con.execute(
-        queries.load("failure_streaks"), _params(window, opened)
+    opened = sorted(
+        {h for (h, r) in keys if metrics[(h, r)]["opens"] or metrics[(h, r)]["episodes"]}
+    )
+    for host, role, length, ended_by, ended_at, count in con.execute(
+        queries.load("failure_streaks"), {**_params(window, opened), "by_breaker": by_breaker}
     ).fetchall():
-        result[host].streaks.append(Streak(length, ended_by, ended_at, count))
+        if (host, role) in result:
+            result[(host, role)].streaks.append(Streak(length, ended_by, ended_at, count))
 
-    _attach_episodes(con, result)
-    _attach_transitions(con, params, window, result, settings["flapping"]["reopen_within_s"])
+    _attach_episodes(con, result, by_breaker)
+    _attach_transitions(
+        con, params, window, result, settings["flapping"]["reopen_within_s"], by_breaker
+    )
 
-    for host, early in con.execute(
-        queries.load("probes_before_retry_after"), {"end": window.end}
+    for host, role, early in con.execute(
+        queries.load("probes_before_retry_after"), {"end": window.end, "by_breaker": by_breaker}
     ).fetchall():
-        if host in result:
-            result[host].early_probes = early
+        if (host, role) in result:
+            result[(host, role)].early_probes = early
     return result
 
 
-def _attach_episodes(con: duckdb.DuckDBPyConnection, result: dict[str, HostEvidence]) -> None:
-    for host, started, duration, censored, manual, probes in con.execute(
+def _attach_episodes(
+    con: duckdb.DuckDBPyConnection, result: dict[Key, HostEvidence], by_breaker: bool
+) -> None:
+    for host, role, started, duration, censored, manual, probes in con.execute(
         queries.load("episode_probes")
     ).fetchall():
-        if host in result:
-            result[host].episodes.append(
+        ev = result.get((host, role if by_breaker else None))
+        if ev is not None:
+            ev.episodes.append(
                 Episode(started, duration, bool(censored), [tuple(p) for p in probes or []],
                         manual=bool(manual))
             )  # fmt: skip
+    if not by_breaker:  # a host's breakers' episodes, in time order
+        for ev in result.values():
+            ev.episodes.sort(key=lambda e: e.started_at)
 
 
 def _attach_transitions(
     con: duckdb.DuckDBPyConnection,
     params: dict[str, Any],
     window: Window,
-    result: dict[str, HostEvidence],
+    result: dict[Key, HostEvidence],
     reopen_within_s: float,
+    by_breaker: bool,
 ) -> None:
-    rows = con.execute(queries.load("window_transitions"), params).fetchall()
-    by_run: dict[tuple[str, str], list[tuple]] = defaultdict(list)
-    for host, run_key, ts, old, new, reset, manual in rows:
-        if host not in result:
+    rows = con.execute(
+        queries.load("window_transitions"),
+        {k: v for k, v in params.items() if k in ("start", "end", "hosts")},
+    ).fetchall()
+    by_run: dict[tuple[Key, str | None, str], list[tuple]] = defaultdict(list)
+    for host, role, run_key, ts, old, new, reset, manual in rows:
+        key = (host, role if by_breaker else None)
+        if key not in result:
             continue
-        by_run[(host, run_key)].append((ts, old, new, reset, manual))
-        if reset is not None:
-            result[host].recorded_reset_timeout_s = reset
-    for (host, _run), seq in by_run.items():
-        ev = result[host]
+        by_run[(key, role, run_key)].append((ts, old, new, reset, manual))  # one breaker's
+        if reset is not None and (by_breaker or role is None):
+            result[key].recorded_reset_timeout_s = reset
+    for (key, _role, _run), seq in by_run.items():
+        ev = result[key]
         next_reopen = None  # ts of the next closed -> open, scanning backwards
         for ts, old, new, _reset, manual in reversed(seq):
             if ts >= window.start and not manual:

@@ -14,6 +14,7 @@ host's evidence still counts. Detection always runs over every host, whatever
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -107,12 +108,18 @@ def detect(evidence: dict[str, HostEvidence], settings: dict[str, Any]) -> list[
             last.active_hosts = max(last.active_hosts, len(active))
         else:
             found.append(Incident(start, end, hosts, len(active), p_value))
-    for incident in found:
-        for host in incident.hosts:
-            for episode in evidence[host].episodes:
-                if incident.start <= episode.started_at <= incident.end:
-                    episode.fleet = True
+    mark_episodes(evidence.values(), found)
     return found
+
+
+def mark_episodes(evidence: Iterable[HostEvidence], incidents: list[Incident]) -> None:
+    """Mark the episodes (of hosts, or of their breakers) that began in an incident their
+    host took part in (``Episode.fleet``)."""
+    for ev in evidence:
+        for start, end in spans_of(ev.host, incidents):
+            for episode in ev.episodes:
+                if start <= episode.started_at <= end:
+                    episode.fleet = True
 
 
 def spans_of(host: str, incidents: list[Incident]) -> list[tuple[datetime, datetime]]:
