@@ -105,6 +105,7 @@ def advise(
             sources, window_s=window_s, until=until, host=host, config=config, breaker=breaker,
             breaker_role=breaker_role, breaker_defaults=breaker_defaults,
             breaker_resolver=breaker_resolver, rules=rules, lost_weight=lost_weight,
+            outputs={"--write-config": write_config, "--html": html},
         )  # fmt: skip
         if write_config is not None:
             written = save_config(analysis.hosts, breaker_config.path, write_config)

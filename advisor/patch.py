@@ -5,8 +5,6 @@ own breaker (``HostResult.breakers``) is tuned under ``hosts.<host>.roles.<role>
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +12,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
 from advisor.config import KNOB_KEYS, ROLES
-from advisor.errors import ConfigError, UsageError
+from advisor.errors import ConfigError
+from advisor.outputs import atomic_write, refuse_inputs
 
 
 def _changes(hosts: list[Any]) -> dict[tuple[str, str | None], list[dict[str, Any]]]:
@@ -99,12 +98,12 @@ def write_config(hosts: list[Any], source: str | Path | None, out: str | Path) -
     ``hosts.<host>.roles.<role>``), atomically, to the new path ``out``.
 
     Raises:
-        UsageError: ``out`` is the input file.
+        UsageError: ``out`` is the input file, or cannot be written (the file it replaces
+            keeps its mode).
         ConfigError: the input cannot be read as YAML.
     """
     out = Path(out)
-    if source is not None and out.resolve() == Path(source).resolve():
-        raise UsageError(f"--write-config {out}: refusing to overwrite the input configuration")
+    refuse_inputs({"--write-config": out}, inputs={"the input configuration": source})
     yaml = _yaml()
     root: Any = CommentedMap()
     if source is not None:
@@ -118,13 +117,6 @@ def write_config(hosts: list[Any], source: str | Path | None, out: str | Path) -
         knobs = [r for r in recs if r["parameter"] in KNOB_KEYS]
         if knobs:
             _apply(root["hosts"], host, knobs, role)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            yaml.dump(root, fh)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return out
+    text = io.StringIO()
+    yaml.dump(root, text)
+    return atomic_write(out, text.getvalue(), what="--write-config")

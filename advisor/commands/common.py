@@ -12,6 +12,7 @@ import typer
 from advisor.analysis import Analysis, analyze
 from advisor.config import BreakerConfig, load_config
 from advisor.errors import AdvisorError
+from advisor.outputs import refuse_inputs
 
 
 def fail(exc: AdvisorError) -> typer.Exit:
@@ -123,12 +124,28 @@ def analyze_with_options(
     breaker_resolver: list[str] | None,
     rules: Path | None,
     lost_weight: float | None,
+    outputs: dict[str, Path | None] | None = None,
 ) -> tuple[Analysis, BreakerConfig]:
     """``analyze`` with the current configuration built from the file, the environment
-    and the override flags (shared by the commands that take the advise options)."""
+    and the override flags (shared by the commands that take the advise options).
+    ``outputs`` (``{option: path}``) are refused before anything is read when one is an
+    input of the run (a source, the configuration, the rules file) or another output.
+
+    Raises:
+        UsageError: an output path is an input (and what ``analyze`` raises).
+    """
     breaker_config = breaker_config_from_options(
         config, breaker, breaker_role, breaker_defaults, breaker_resolver
     )
+    if outputs:
+        refuse_inputs(
+            outputs,
+            sources=sources,
+            inputs={
+                "the input configuration": breaker_config.path,
+                "the rules file": rules,
+            },
+        )
     analysis = analyze(
         sources,
         window_s=window_s,

@@ -62,6 +62,7 @@ def report(
             sources, window_s=window_s, until=until, host=host, config=config, breaker=breaker,
             breaker_role=breaker_role, breaker_defaults=breaker_defaults,
             breaker_resolver=breaker_resolver, rules=rules, lost_weight=lost_weight,
+            outputs={"--out": out},
         )  # fmt: skip
         written = save_report(analysis, out)
     except AdvisorError as exc:

@@ -27,7 +27,8 @@ from advisor.nightly.night import LOOKBACK, analyze_night, night_window, open_fr
 from advisor.nightly.outputs import write_outputs
 from advisor.nightly.record import previous_advice, record_night
 from advisor.nightly.stability import Advice, StabilityRules, classify
-from advisor.nightly.store import open_store, run_script, store_lock
+from advisor.nightly.store import lock_path, open_store, run_script, store_lock
+from advisor.outputs import refuse_inputs
 from advisor.rules import load_rule_settings
 
 # DuckDB errors that mean the store file cannot be used (I/O, damage, lost transaction).
@@ -91,12 +92,24 @@ def run_nightly(
         StoreError: store locked by another run, or corrupt.
         NoSourcesError: nothing matched ``sources``.
         ConfigError: malformed configuration or rules file.
+        UsageError: ``store`` or a file written in ``out`` is an input (a source, the
+            configuration, the rules file) or another output.
     """
     night = night or default_night()
     stability = stability or StabilityRules()
     breaker_config = config if isinstance(config, BreakerConfig) else load_config(config)
     settings = load_rule_settings(rules, lost_weight=lost_weight)
     store_path, out_dir = Path(store), Path(out)
+    refuse_inputs(
+        {
+            "--store": store_path,
+            "--store (its lock file)": lock_path(store_path),
+            "--out": out_dir,
+            **{f"--out ({name})": out_dir / name for name in _output_names(night)},
+        },
+        sources=sources,
+        inputs={"the input configuration": breaker_config.path, "the rules file": rules},
+    )
     cutoff = night - timedelta(days=retention_days)
     keep_from = night_window(cutoff).start - LOOKBACK
     with store_lock(store_path, lock_wait_s):
@@ -120,6 +133,11 @@ def run_nightly(
             with contextlib.suppress(duckdb.Error):
                 con.execute("DETACH hist")  # the DuckDB file is free before the lock is
     return NightResult(night, analysis, ingest, advice, contract, written)
+
+
+def _output_names(night: date) -> tuple[str, ...]:
+    """The files a run writes in ``--out``."""
+    return (f"{night.isoformat()}.html", "index.html", "latest.json")
 
 
 def _commit(

@@ -8,7 +8,6 @@ renamed, so a crash never leaves half a file. Reports of pruned nights are remov
 from __future__ import annotations
 
 import json
-import os
 import re
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -18,10 +17,10 @@ from markupsafe import Markup
 
 from advisor import __version__, queries
 from advisor.analysis import Analysis
-from advisor.errors import UsageError
 from advisor.frames import relation_frame
 from advisor.nightly.stability import Advice, StabilityRules
 from advisor.nightly.trend_figures import host_trends
+from advisor.outputs import atomic_write
 from advisor.report import render_report
 from advisor.report.render import environment
 from advisor.window import iso_z
@@ -32,19 +31,12 @@ INDEX_TEMPLATE = "nightly_index.html.j2"
 
 
 def write_atomic(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file and a rename.
+    """Write ``text`` to ``path`` through a temporary file, fsync and a rename.
 
     Raises:
         UsageError: the folder cannot be written.
     """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
-    return path
+    return atomic_write(path, text)
 
 
 def trends_html(

@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from advisor import __version__
 from advisor.analysis import Analysis
-from advisor.errors import UsageError
+from advisor.outputs import atomic_write
 from advisor.report import figures
 from advisor.report.formatting import FILTERS, duration
 from advisor.report.series import PER_DECADE, ReportSeries, collect
@@ -158,15 +158,10 @@ def render_report(
 def save_report(
     analysis: Analysis, path: str | Path, *, templates: str | Path | None = None
 ) -> Path:
-    """Write the HTML report of ``analysis`` to ``path`` (UTF-8) and return the path.
+    """Write the HTML report of ``analysis`` to ``path`` (UTF-8, atomically: a failed
+    write leaves the previous file intact) and return the path.
 
     Raises:
         UsageError: ``path`` cannot be written.
     """
-    target = Path(path)
-    html = render_report(analysis, templates=templates)
-    try:
-        target.write_text(html, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write the report to {target}: {exc.strerror or exc}") from None
-    return target
+    return atomic_write(path, render_report(analysis, templates=templates), what="the report")
