@@ -165,7 +165,7 @@ class Analysis:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON contract of DESIGN.md as plain Python values."""
+        """The JSON contract of docs/design.md as plain Python values."""
         return {
             "schema_version": SCHEMA_VERSION,
             "generated_at": iso_z(self.generated_at.replace(microsecond=0)),

@@ -31,6 +31,8 @@ Simulations are cached under benchmarks/.data/advice (they depend only on the si
     .venv/bin/python benchmarks/bench_advice.py                     # all scenarios, 3 seeds
     .venv/bin/python benchmarks/bench_advice.py --scenarios crawl-night --seeds 7 --hours 8
     .venv/bin/python benchmarks/bench_advice.py --json results.json  # also save per-host rows
+    git worktree add /tmp/before <commit>                             # the same, scoring
+    .venv/bin/python benchmarks/bench_advice.py --baseline /tmp/before  # an older advisor
 """
 
 from __future__ import annotations
@@ -38,9 +40,11 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import random
 import shutil
 import statistics
+import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -201,7 +205,26 @@ def direction(current: Setting, advised: Setting, best: Setting) -> dict[str, bo
     return result
 
 
-def score_run(scenario: str, seed: int, tuning: str, hours: float, fresh: bool) -> list[HostScore]:
+def baseline_advice(source: Path, out: Path, hours: float) -> dict[str, list[dict]]:
+    """``{host: recommendations}`` from another checkout of the advisor (its ``advisor``
+    package at ``source``), run as a user would: ``breaker-advise --format json``."""
+    command = [
+        sys.executable, "-m", "advisor.cli", "advise", "--format", "json",
+        "--window-s", str(hours * 3600), "--until", END,
+        "--config", str(out / "breakers.yaml"), "--lost-weight", str(W), str(out),
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(source)}
+    done = subprocess.run(  # cwd: `-m` puts it first on sys.path, before PYTHONPATH
+        command, env=env, cwd=source, capture_output=True, text=True, check=False
+    )
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"baseline advisor failed on {out}: {done.stderr.strip()[-500:]}")
+    return {h["host"]: h["recommendations"] for h in json.loads(done.stdout)["hosts"]}
+
+
+def score_run(
+    scenario: str, seed: int, tuning: str, hours: float, fresh: bool, baseline: Path | None
+) -> list[HostScore]:
     out = run_dir(scenario, seed, tuning, hours, fresh)
     truth = json.loads((out / "truth.json").read_text())
     analysis = analyze(
@@ -209,6 +232,11 @@ def score_run(scenario: str, seed: int, tuning: str, hours: float, fresh: bool) 
     )
     timelines = load_timelines(analysis.con, analysis.window, warmup_s=0)
     label = f"{scenario}/s{seed}/{tuning}"
+    if baseline is not None:
+        for host, recs in baseline_advice(baseline, out, hours).items():
+            for mine in analysis.hosts:
+                if mine.host == host:
+                    mine.recommendations = recs
     scores = []
     for host in analysis.hosts:
         timeline = timelines.get(host.host)
@@ -310,6 +338,12 @@ def main() -> None:
     parser.add_argument("--hours", type=float, default=4.0)
     parser.add_argument("--fresh", action="store_true", help="re-run cached simulations")
     parser.add_argument("--json", type=Path, help="also write every host's score here")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="score the advice of another checkout (its root, e.g. a git worktree of an "
+        "older commit) instead of this one's; the truth is scored the same way",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
@@ -321,7 +355,7 @@ def main() -> None:
         mine: list[HostScore] = []
         for seed in seeds:
             for tuning in tunings:
-                mine.extend(score_run(name, seed, tuning, args.hours, args.fresh))
+                mine.extend(score_run(name, seed, tuning, args.hours, args.fresh, args.baseline))
         per_scenario[name] = summary(mine)
         everything.extend(mine)
         print(f"{name:20s} {json.dumps(per_scenario[name])}", flush=True)
