@@ -196,38 +196,38 @@ def test_retry_after_above_the_cap(tmp_path):
 # --- flapping, tiny hosts, fleet incidents ------------------------------------------
 
 
-def test_flapping_raises_success_threshold(tmp_path):
-    """Slow recoveries: after each outage the host answers only now and then for a
-    while, so one lucky trial closes the breaker into more failures."""
-    outages = [(300 + k * 1500, 600 + k * 1500) for k in range(5)]
-    recoveries = [(b, b + 400) for _, b in outages]
-    down = down_between([(a, b + 200) for a, b in outages])  # + the recovery's first half
-    rng = random.Random(9)
-    luck = [rng.random() for _ in range(40000)]
+def flappy(threshold: int, fail_max: int = 3, reset: float = 10, record: bool = True):
+    """A host that comes back in flickers: after each 2-minute outage it answers for
+    0.6 s every 8 s for five minutes, so one lucky trial closes the breaker into more
+    failures."""
+    down = []
+    for k in range(6):
+        start = 300 + k * 1200
+        down.append((start, start + 120))
+        for j in range(38):  # flickers: up for 0.6 s, then down again
+            down.append((start + 120 + j * 8 + 0.6, start + 128 + j * 8))
+    return simulate(
+        "flappy.example", arrivals(3, 2 * HOURS, seed=9), down_between(down),
+        fail_max=fail_max, reset_timeout_s=reset, success_threshold=threshold, record=record,
+    )  # fmt: skip
 
-    def flappy(threshold: int, fail_max: int = 3, reset: float = 30, record: bool = True):
-        it = iter(luck)
 
-        def outcome(t, down):
-            for a, b in recoveries:
-                if a <= t < b:  # successes come back gradually
-                    ok = next(it) * (b - a) < t - a
-                    return ok, 200 if ok else 503, None
-            return not down, 503 if down else 200, None
-
-        return simulate(
-            "flappy.example", arrivals(2, 2 * HOURS, seed=9), down,
-            fail_max=fail_max, reset_timeout_s=reset, success_threshold=threshold,
-            outcome=outcome, record=record,
-        )  # fmt: skip
-
-    analysis = run(tmp_path, flappy(1).rows, defaults="fail_max:3,reset:30", window_s=2 * HOURS)
+def test_flickering_recovery_is_ridden_out(tmp_path):
+    """The knob for a flickering recovery (``flapping``) is whichever makes the breaker
+    stop closing into it: here a timeout longer than the flickers (the brute force over
+    success_threshold 1-3 agrees: it barely matters). The advice must recover most of the
+    regret and never lower success_threshold."""
+    analysis = run(tmp_path, flappy(1).rows, defaults="fail_max:3,reset:10", window_s=2 * HOURS)
     recs = advice(analysis, "flappy.example")
-    knobs = applied(recs, {"success_threshold": 1, "fail_max": 3, "reset_timeout_s": 30})
-    assert recs["success_threshold"]["rule"] == "flapping"
-    assert knobs["success_threshold"] > 1
+    knobs = applied(recs, {"success_threshold": 1, "fail_max": 3, "reset_timeout_s": 10})
     after = flappy(knobs["success_threshold"], knobs["fail_max"], knobs["reset_timeout_s"], False)
-    assert after.cost() < flappy(1, record=False).cost()
+    today = flappy(1, record=False).cost()
+    best = min(
+        flappy(s, f, t, False).cost()
+        for s in (1, 2, 3) for f in (2, 3, 5, 8) for t in (5, 10, 20, 30, 60, 120)
+    )  # fmt: skip
+    assert knobs["success_threshold"] >= 1
+    assert today - after.cost() >= 0.7 * (today - best), (knobs, after.cost(), today, best)
 
 
 def test_tiny_host_gets_only_a_note(tmp_path):
@@ -255,9 +255,12 @@ def test_fleet_incident_is_reported_once_and_not_tuned_on(tmp_path):
     assert len(analysis.incidents) == 2
     assert analysis.incidents[0].hosts == [f"h{i}.example" for i in range(5)]
     assert analysis.incidents[0].p_value < 0.01
-    for host in analysis.hosts:  # their only trouble was the incident: nothing to tune
-        assert host.changes == [], host.recommendations
-        assert "fleet incident" in (host.unchanged_reason or "")
+    for host in analysis.hosts:  # the incident is no rule of theirs and vetoes nothing
+        assert all(r["rule"] != "fleet-incident" for r in host.recommendations)
+        for rec in host.changes:  # their outage fit saw none of the incident's stretches
+            assert "outage_fit" not in rec["evidence"]
+        if not host.changes:
+            assert "fleet incident" in (host.unchanged_reason or "")
     assert sum("fleet incident" in w for w in analysis.warnings) == 2
 
 
@@ -318,7 +321,7 @@ COVERED = {
     "recovery-time": test_reset_timeout_lands_near_the_true_optimum_in_one_run,
     "false-open": test_noise_bursts_raise_fail_max,
     "late-detection": test_frequent_real_outages_lower_fail_max,
-    "flapping": test_flapping_raises_success_threshold,
+    "flapping": test_flickering_recovery_is_ridden_out,
     "rate-limited": test_429_storms_get_a_rate_limit_and_no_fail_max_decrease,
     "retry-after-cap": test_retry_after_above_the_cap,
     "insufficient-evidence": test_tiny_host_gets_only_a_note,

@@ -292,23 +292,29 @@ def _down_runs(
 
 
 def outage_ages(
-    times: np.ndarray, down: np.ndarray, retry_after: np.ndarray, length: int, begin: int = 0
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Interval-censored durations of the down stretches the observed calls show.
+    times: np.ndarray,
+    down: np.ndarray,
+    retry_after: np.ndarray,
+    hidden: np.ndarray,
+    length: int,
+    begin: int = 0,
+) -> tuple[np.ndarray, ...]:
+    """Interval-censored durations of the down stretches the observed calls show
+    (background noise and slow recoveries as in ``reconstruct``).
 
-    Returns per run of consecutive failures: its age (microseconds since it started) at
-    its last failure and at the next observation, whether it was still going at the
+    Returns per stretch: when it started (microseconds since the window start), its age
+    at its last failure and at the next observation, whether it was still going at the
     window end (right-censored: the upper bound is unknown) and whether the server gave
     a Retry-After in it (throttling, a mechanism of its own).
     """
     times = np.asarray(times, np.int64)
-    hidden_after = np.zeros(times.size, bool)  # only visible stretches matter here
+    hidden_after = _hidden_after(times, np.asarray(hidden, np.int64), length)
     d = down_stretches(np.asarray(down, bool), hidden_after, np.asarray(retry_after))
     if not d.any():
         none = np.zeros(0)
-        return none, none, none.astype(bool), none.astype(bool)
-    _, last, _, ra_until, age_lo, age_hi = _down_runs(times, d, retry_after, length, begin)
-    return age_lo, age_hi, last + 1 >= times.size, ra_until > 0
+        return none, none, none, none.astype(bool), none.astype(bool)
+    _, last, starts, ra_until, age_lo, age_hi = _down_runs(times, d, retry_after, length, begin)
+    return starts, age_lo, age_hi, last + 1 >= times.size, ra_until > 0
 
 
 def _hidden_after(times: np.ndarray, hidden: np.ndarray, length: int) -> np.ndarray:

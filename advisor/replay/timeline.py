@@ -11,7 +11,6 @@ when the window opens; only calls inside the window are counted.
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from dataclasses import dataclass, field
 
 import numpy as np

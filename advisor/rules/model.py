@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 
@@ -44,11 +45,12 @@ class DurationFit:
         return math.exp(self.mu)
 
 
-def fit_durations(timeline: Timeline) -> DurationFit | None:
+def fit_durations(timeline: Timeline, exclude: Spans | None = None) -> DurationFit | None:
     """Fit the host's down-stretch durations; None when fewer than ``MIN_FIT`` are
     tightly bounded (within a factor of 4: wide intervals alone say nothing about where
-    inside them the ends lay) or the fit does not converge."""
-    lo, hi, censored = _intervals(timeline)
+    inside them the ends lay) or the fit does not converge; stretches that began in an
+    ``exclude`` span (fleet incidents) are left out."""
+    lo, hi, censored = _intervals(timeline, exclude)
     if lo.size < MIN_FIT:
         return None
     from scipy import stats  # lazily: `--help` and healthy fleets never pay for it
@@ -70,11 +72,13 @@ def fit_durations(timeline: Timeline) -> DurationFit | None:
     return DurationFit(float(math.log(scale)), float(max(sigma, 0.05)), int(lo.size), wide)
 
 
-def typical_outages(timeline: Timeline, fit: DurationFit | None) -> tuple[float, ...]:
+def typical_outages(
+    timeline: Timeline, fit: DurationFit | None, exclude: Spans | None = None
+) -> tuple[float, ...]:
     """Outage lengths worth a candidate timeout just past them (seconds): the
     quantiles 0.5/0.75/0.9 of the upper bounds of stretches long enough to have opened
     the breaker, and the fit's 0.9 quantile. Empty without such stretches."""
-    lo, hi, censored = _intervals(timeline)
+    lo, hi, censored = _intervals(timeline, exclude)
     long = (hi > 1.0) & ~censored & (hi < 3 * lo)  # tightly bounded, not mere noise
     found = [float(np.quantile(hi[long], q)) for q in (0.5, 0.75, 0.9)] if long.any() else []
     if fit is not None:
@@ -82,17 +86,28 @@ def typical_outages(timeline: Timeline, fit: DurationFit | None) -> tuple[float,
     return tuple(sorted(set(round(v, 3) for v in found)))
 
 
-def _intervals(timeline: Timeline) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Seconds: (lower, upper, right-censored) of each unthrottled down stretch."""
+Spans = list[tuple[datetime, datetime]]
+
+
+def _intervals(
+    timeline: Timeline, exclude: Spans | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Seconds: (lower, upper, right-censored) of each unthrottled down stretch, those
+    that began in an ``exclude`` span (a fleet incident) left out."""
     seen = timeline.codes != REFUSED
-    lo, hi, censored, throttled = outage_ages(
+    starts, lo, hi, censored, throttled = outage_ages(
         timeline.times[seen],
         timeline.codes[seen] == FAIL,
         timeline.retry_after[seen],
+        timeline.times[~seen],
         timeline.length_us,
         timeline.begin_us,
     )
     keep = ~throttled
+    for a, b in exclude or []:
+        a_us = round(a.timestamp() * 1e6) - timeline.start_us
+        b_us = round(b.timestamp() * 1e6) - timeline.start_us
+        keep &= ~((starts >= a_us - 60e6) & (starts <= b_us))  # a minute of lead-in
     return lo[keep] / 1e6, hi[keep] / 1e6, censored[keep]
 
 

@@ -14,11 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import numpy as np
-
-from advisor.replay.health import US
 from advisor.replay.machine import Setting
-from advisor.replay.timeline import Timeline, build_timeline
 from advisor.rules.base import Proposal
 from advisor.rules.decision import KNOBS, RESAMPLES, Decision, decide
 from advisor.rules.evidence import HostEvidence
@@ -43,28 +39,6 @@ def _rule(knob: str, now: float, new: float) -> str:
     if knob == "fail_max":
         return RAISE if new > now else LOWER
     return "flapping"
-
-
-def without_spans(timeline: Timeline, spans: list[tuple[datetime, datetime]]) -> Timeline:
-    """The timeline without the arrivals of each span, from the last success before it
-    to the first success after it (episodes of a fleet incident: not the host's doing)."""
-    if not spans:
-        return timeline
-    t = timeline.times
-    keep = np.ones(t.size, bool)
-    ok = np.flatnonzero(timeline.codes == 0)
-    for start, end in spans:
-        a = round(start.timestamp() * US) - timeline.start_us
-        b = round(end.timestamp() * US) - timeline.start_us
-        before = ok[t[ok] < a]
-        after = ok[t[ok] > b]
-        lo = before[-1] + 1 if before.size else 0
-        hi = after[0] if after.size else t.size
-        keep[lo:hi] = False
-    return build_timeline(
-        timeline.host, timeline.start_us, timeline.length_us, timeline.run_keys[keep],
-        t[keep], timeline.codes[keep], timeline.retry_after[keep], begin_us=timeline.begin_us,
-    )  # fmt: skip
 
 
 def _confidence(decision: Decision, ev: HostEvidence, settings: dict[str, Any]) -> str:
@@ -104,17 +78,19 @@ def propose(
         settings: rule settings (``decision``, ``bounds``, ``lost_weight``...).
         cap_s: the Retry-After cap that will apply (a suggested new one), else today's.
         rate_limited: 429-dominated: fail_max may not rise (throttling is no noise).
-        fleet_spans: fleet incidents this host took part in, left out of the fit.
+        fleet_spans: fleet incidents this host took part in: their stretches are left
+            out of the fit of its outage durations (they still cost calls).
     """
     if ev.timeline is None or not ev.timeline.runs or not ev.failures:
         return Outcome([])
     if not current.get("fail_max") or not current.get("reset_timeout_s"):
         return Outcome([], "today's fail_max / reset_timeout_s are unknown")
-    timeline = without_spans(ev.timeline, fleet_spans or [])
-    if not timeline.runs:
-        return Outcome([], "all its trouble was part of a fleet incident")
+    # a fleet incident's stretches stay in the traffic (they cost calls like any other)
+    # but not in the fit of the host's own outages
+    timeline = ev.timeline
+    spans = fleet_spans or []
     today = Setting.from_current(current)
-    fit = fit_durations(timeline)
+    fit = fit_durations(timeline, spans)
     decision = decide(
         imputations(timeline, fit, seed=zlib.crc32(ev.host.encode())),
         today,
@@ -122,7 +98,7 @@ def propose(
         ev.host,
         cap_s=cap_s,
         max_fail=today.fail_max if rate_limited else None,
-        outage_s=typical_outages(timeline, fit),
+        outage_s=typical_outages(timeline, fit, spans),
     )
     costs = decision.costs
     now, best, opt = costs[decision.current], costs[decision.chosen], costs[decision.optimum]
