@@ -176,6 +176,17 @@ def test_429_storms_get_a_rate_limit_and_no_fail_max_decrease(tmp_path):
     assert recs["rate_limit"]["rule"] == "rate-limited"
     assert recs["rate_limit"]["suggested"].endswith("/s")
     assert "fail_max" not in recs or recs["fail_max"]["suggested"] >= 12
+    # the same 100 minutes of crawling analysed in a 5 h window: the rate is per active
+    # second (idle hours do not dilute it), counted by hand from the rows
+    attempts = sum(1 for r in res.rows if r[2] in ("success", "failure", "rejected"))
+    throttled = sum(1 for r in res.rows if r[2] == "failure" and r[3].get("status") == 429)
+    span = max(r[0] for r in res.rows) - min(r[0] for r in res.rows)
+    by_hand = 0.8 * (attempts - throttled) / span
+    (tmp_path / "wide").mkdir()
+    wide = run(tmp_path / "wide", res.rows, defaults="fail_max:12,reset:60", window_s=5 * HOURS)
+    limit = float(advice(wide, "limited.example")["rate_limit"]["suggested"].removesuffix("/s"))
+    assert limit == pytest.approx(by_hand, rel=0.03)
+    assert wide.hosts[0].metrics["active_s"] == pytest.approx(span, rel=0.01)
 
 
 def test_retry_after_above_the_cap(tmp_path):

@@ -24,7 +24,9 @@ def propose(ev: HostEvidence, current: dict[str, Any], settings: dict[str, Any])
         return []
     # per *active* second: a crawl idle 16 h of 24 is not a host that accepts a third
     active = ev.active_s if ev.active_s > 0 else ev.window_s
-    accepted = max(ev.requests - ev.failures_429 - ev.metrics["rejected"], 0) / active
+    # calls our own breaker refused were never offered to the server: they are demand
+    # it did not turn away, so only its 429s come off the rate it accepted
+    accepted = max(ev.requests - ev.failures_429, 0) / active
     suggested = settings["rate_limited"]["headroom"] * accepted
     text = f"{suggested:.3g}/s"
     return [
