@@ -14,7 +14,6 @@ host's own ``fail_max`` alone. Every configured value remembers its source
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from typing import Any
 import yaml
 
 from advisor.errors import ConfigError
+from advisor.limits import MAX_COUNT, MAX_DURATION_S
 
 KNOB_KEYS = ("fail_max", "reset_timeout_s", "success_threshold", "trial_calls", "retry_after_cap_s")
 ROLES = ("metadata", "landing", "artifact")
@@ -328,8 +328,10 @@ def _coerce(key: str, value: object, label: str, where: str) -> int | float:
             number = value
         elif isinstance(value, str) and value.lstrip("+").isdecimal():
             number = int(value)
-        if number is None or number < 1:
-            raise ConfigError(f"{label}: {where}: expected a positive integer, got {value!r}")
+        if number is None or not 1 <= number <= MAX_COUNT:
+            raise ConfigError(
+                f"{label}: {where}: expected a positive integer up to {MAX_COUNT:,}, got {value!r}"
+            )
         return number
     number = None
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -339,8 +341,11 @@ def _coerce(key: str, value: object, label: str, where: str) -> int | float:
             number = float(value)
         except ValueError:
             number = None
-    if number is None or not 0 < number < math.inf:
-        raise ConfigError(f"{label}: {where}: expected a positive number of seconds, got {value!r}")
+    if number is None or not 0 < number <= MAX_DURATION_S:
+        raise ConfigError(
+            f"{label}: {where}: expected a positive number of seconds up to "
+            f"{MAX_DURATION_S:g}, got {value!r}"
+        )
     return number
 
 

@@ -17,6 +17,7 @@ import duckdb
 
 from advisor import queries
 from advisor.errors import AdvisorError, first_line
+from advisor.limits import LATEST
 from advisor.sources import LAYOUTS, NATIVE_COLUMNS, Source, has_numeric_affinity
 from advisor.window import parse_until
 
@@ -188,30 +189,34 @@ FUTURE_SLACK = timedelta(days=1)
 
 
 def analysis_horizon(until: str | float | datetime | None = "now") -> datetime | None:
-    """The latest credible event time for an explicit ``until``: a day after the later of
-    it and the wall clock; None for ``now`` / ``latest``.
+    """The latest credible event time: for an explicit ``until``, a day after the later
+    of it and the wall clock; for ``now`` / ``latest`` (or an ``until`` the window check
+    will refuse), the end of the supported range (``advisor.limits.LATEST``).
 
     DESIGN.md makes rows more than a day after the wall clock bad rows for those too, but
     the test fixtures and benchmark data are dated 2027 (after this machine's clock) and
     read with ``--until latest``: that part waits for them to move (issue 13, item 6).
     """
     if until is None or (isinstance(until, str) and until.strip().lower() in ("now", "latest")):
-        return None
+        return LATEST
     try:
         explicit = parse_until(until, None)
     except (AdvisorError, OverflowError, ValueError, OSError):  # reported when the window is made
-        return None
+        return LATEST
     return max(datetime.now(UTC), explicit) + FUTURE_SLACK
 
 
 def flag_future_rows(con: duckdb.DuckDBPyConnection, not_after: datetime | None) -> None:
-    """Mark staged rows at an infinite time, or after ``not_after``, as bad rows."""
+    """Mark staged rows at an infinite time, after ``not_after``, or after the supported
+    range (``LATEST``; also when ``not_after`` is None) as bad rows."""
     con.execute(
         "UPDATE event_rows SET problem = 'ts ' || CAST(ts AS VARCHAR) || CASE "
         "WHEN NOT isfinite(ts) THEN ' is not a finite time' "
+        "WHEN ts > $latest THEN ' is after ' || strftime($latest, '%Y-%m-%d') "
+        "|| ', the end of the supported range' "
         "ELSE ' is more than a day after the analysis time' END "
-        "WHERE problem IS NULL AND (NOT isfinite(ts) OR ts > ?)",
-        [not_after],
+        "WHERE problem IS NULL AND (NOT isfinite(ts) OR ts > least($not_after, $latest))",
+        {"not_after": not_after or LATEST, "latest": LATEST},
     )
 
 

@@ -26,15 +26,17 @@ from advisor.commands.common import (
     fail,
 )
 from advisor.errors import AdvisorError, UsageError
+from advisor.limits import date_in_range
 
 
 def _night(text: str | None) -> date | None:
     if text is None:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise UsageError(f"--night {text!r}: expected a date YYYY-MM-DD") from None
+    return date_in_range("--night", day)
 
 
 def nightly(
@@ -54,11 +56,17 @@ def nightly(
         int, typer.Option("--confirm-window", help="...out of this many last nights.", min=1)
     ] = 5,
     retention_days: Annotated[
-        int, typer.Option("--retention-days", help="Nights kept in store and reports.", min=1)
+        int,
+        typer.Option(
+            "--retention-days", help="Nights kept in store and reports (1 to 36600).", min=1
+        ),
     ] = 90,
     night: Annotated[
         str | None,
-        typer.Option("--night", help="UTC day to analyse, YYYY-MM-DD (default yesterday)."),
+        typer.Option(
+            "--night",
+            help="UTC day to analyse, YYYY-MM-DD, 1970-01-01 to 8999-12-31 (default yesterday).",
+        ),
     ] = None,
     config: ConfigOpt = None,
     breaker: BreakerOpt = None,

@@ -21,6 +21,7 @@ from advisor.commands.common import (
     fail,
 )
 from advisor.errors import AdvisorError
+from advisor.limits import MAX_COUNT, MAX_DURATION_S, number_in
 from advisor.replay import Grid, default_grid, parse_values, what_if
 from advisor.replay.render import render_what_if
 from advisor.rules import load_rule_settings
@@ -111,6 +112,8 @@ def replay(
     prints the Pareto front and the setting minimising wasted + w x lost.
     """
     try:
+        _check_candidate(fail_max, reset_timeout_s, success_threshold)
+        number_in("--grid-size", grid_size, 1, MAX_GRID_SIZE)
         spec: Grid | None = None
         if grid or grid_fail_max or grid_reset_timeout_s:
             square = default_grid(load_rule_settings(rules), grid_size)
@@ -122,6 +125,7 @@ def replay(
                 if grid_reset_timeout_s
                 else square.reset_timeout_s,
             )
+            _check_grid(spec)
         breaker_config = breaker_config_from_options(
             config, breaker, breaker_role, breaker_defaults, breaker_resolver
         )
@@ -144,3 +148,29 @@ def replay(
         sys.stdout.write(json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n")
     else:
         render_what_if(result, Console(highlight=False, width=None if sys.stdout.isatty() else 200))
+
+
+MAX_GRID_SIZE = 200  # values per knob: 200 x 200 candidates at most
+
+
+def _check_candidate(
+    fail_max: int | None, reset_timeout_s: float | None, success_threshold: int | None
+) -> None:
+    """Every candidate value finite and in its documented range (docs/design.md "Ranges").
+
+    Raises:
+        UsageError: naming the option and the range.
+    """
+    if fail_max is not None:
+        number_in("--fail-max", fail_max, 1, MAX_COUNT)
+    if success_threshold is not None:
+        number_in("--success-threshold", success_threshold, 1, MAX_COUNT)
+    if reset_timeout_s is not None:
+        number_in("--reset-timeout-s", reset_timeout_s, 0, MAX_DURATION_S, low_open=True, unit="s")
+
+
+def _check_grid(spec: Grid) -> None:
+    for value in spec.fail_max:
+        number_in("--grid-fail-max", value, 1, MAX_COUNT)
+    for value in spec.reset_timeout_s:
+        number_in("--grid-reset-timeout-s", value, 0, MAX_DURATION_S, low_open=True, unit="s")

@@ -29,7 +29,8 @@ def simulate(
         ),
     ],
     hours: Annotated[
-        float, typer.Option("--hours", help="Hours of virtual time to simulate.", min=0.001)
+        float,
+        typer.Option("--hours", help="Hours of virtual time to simulate (up to 8784).", min=0.001),
     ] = 1.0,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same events).")] = 0,
     end: Annotated[

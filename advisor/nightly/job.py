@@ -20,7 +20,8 @@ import duckdb
 
 from advisor.analysis import Analysis
 from advisor.config import BreakerConfig, load_config
-from advisor.errors import StoreError, first_line
+from advisor.errors import StoreError, UsageError, first_line
+from advisor.limits import MAX_RETENTION_DAYS, date_in_range
 from advisor.nightly.hooks import checkpoint
 from advisor.nightly.ingest import Ingest, stage_new_rows, write_ingest
 from advisor.nightly.night import LOOKBACK, analyze_night, night_window, open_fractions
@@ -92,10 +93,16 @@ def run_nightly(
         StoreError: store locked by another run, or corrupt.
         NoSourcesError: nothing matched ``sources``.
         ConfigError: malformed configuration or rules file.
-        UsageError: ``store`` or a file written in ``out`` is an input (a source, the
+        UsageError: ``night`` outside 1970-01-01 to 8999-12-31, ``retention_days`` outside
+            1 to 36,600, or ``store`` or a file written in ``out`` is an input (a source, the
             configuration, the rules file) or another output.
     """
-    night = night or default_night()
+    night = date_in_range("--night", night or default_night())
+    if not 1 <= retention_days <= MAX_RETENTION_DAYS:
+        raise UsageError(
+            f"--retention-days: expected a whole number of days from 1 to "
+            f"{MAX_RETENTION_DAYS:,}, got {retention_days!r}"
+        )
     stability = stability or StabilityRules()
     breaker_config = config if isinstance(config, BreakerConfig) else load_config(config)
     settings = load_rule_settings(rules, lost_weight=lost_weight)

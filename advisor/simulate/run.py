@@ -22,6 +22,7 @@ import yaml
 
 from advisor.config import BreakerConfig, load_config, normalize_host
 from advisor.errors import BreakerOpenError, TelemetryError, UsageError
+from advisor.limits import DATE_RANGE, EARLIEST, MAX_SIM_HOURS, number_in
 from advisor.simulate.clock import VirtualClock, pybreaker_clock
 from advisor.simulate.hosts import (
     BURST,
@@ -77,10 +78,7 @@ def resolve_end(end: str | float | datetime | None) -> float:
     """
     if isinstance(end, str) and end.strip().lower() == "latest":
         raise UsageError("--end: expected 'now', ISO-8601 or epoch seconds, got 'latest'")
-    try:
-        moment = parse_until("now" if end is None else end, None)
-    except UsageError as exc:
-        raise UsageError(str(exc).replace("--until", "--end")) from None
+    moment = parse_until("now" if end is None else end, None, name="--end")
     return round(moment.timestamp(), 3)
 
 
@@ -134,14 +132,61 @@ def simulate(
     """
     started = time.perf_counter()
     spec = scenario(scenario_name)
-    if not hours > 0:
-        raise UsageError(f"--hours must be positive, got {hours}")
+    hours = number_in("--hours", hours, 0, MAX_SIM_HOURS, low_open=True)
     workers = _worker_count(workers, spec, hours)
     stop = resolve_end(end)
     start = stop - hours * 3600.0
+    if start < EARLIEST.timestamp():
+        raise UsageError(
+            f"--end {end!r} less --hours {hours:g}: starts before 1970-01-01 "
+            f"(the supported range is {DATE_RANGE})"
+        )
     yaml_text = _config_yaml(spec, host_config, defaults)
     out = Path(out_dir)
+    created = not out.exists()
     manifest, config_path, truth_path = _prepare_out_dir(out, overwrite)
+    try:
+        return _simulate_into(
+            spec, out, manifest, config_path, truth_path, yaml_text,
+            seed=seed, start=start, stop=stop, hours=hours, workers=workers,
+            progress=progress, batch_size=batch_size, host_config=host_config,
+            defaults=defaults, started=started,
+        )  # fmt: skip
+    except BaseException:
+        _remove_run(out, created)  # never a half-written run folder
+        raise
+
+
+def _remove_run(out: Path, created: bool) -> None:
+    """Remove the files of a failed run (and ``out`` when this run created it)."""
+    for name in (MANIFEST_NAME, CONFIG_NAME, TRUTH_NAME):
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            with contextlib.suppress(OSError):
+                (out / f"{name}{suffix}").unlink()
+    if created:
+        with contextlib.suppress(OSError):
+            out.rmdir()  # only when empty
+
+
+def _simulate_into(
+    spec: Scenario,
+    out: Path,
+    manifest: Path,
+    config_path: Path,
+    truth_path: Path,
+    yaml_text: str,
+    *,
+    seed: int,
+    start: float,
+    stop: float,
+    hours: float,
+    workers: int,
+    progress: Callable[[float], None] | None,
+    batch_size: int,
+    host_config: dict[str, dict[str, float]] | None,
+    defaults: dict[str, float] | None,
+    started: float,
+) -> SimulationResult:
     config_path.write_text(yaml_text, encoding="utf-8")
     config = load_config(config_path, env={})
     run_id = f"sim-{spec.name}-{seed}"
