@@ -55,7 +55,7 @@ def render(analysis: Analysis, console: Console) -> None:
             _pct(m["failure_rate"] if m["successes"] + m["failures"] else None),
             f"{m['status_429']}/{m['status_5xx']}",
             str(m["opens"]),
-            f"{m['open_time_s'] / seconds * 100:.0f}%",
+            f"{m['open_time_s'] / (m.get('active_s') or seconds) * 100:.0f}%",
             f"{m['episodes']} {_num(m['episode_duration_s']['p50'], '{:.0f}s')}",
             half_open,
             Text(advice or "-"),

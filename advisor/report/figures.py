@@ -199,7 +199,7 @@ def fleet_opens(series: ReportSeries, hosts: Sequence[HostView]) -> Chart | None
 
 
 def fleet_open_time(hosts: Sequence[HostView]) -> Chart | None:
-    """Bars: share of the window each host's breaker was open (not closed)."""
+    """Bars: share of its active time each host's breaker was open (not closed)."""
     rows = sorted((h for h in hosts if h.open_fraction > 0), key=lambda h: -h.open_fraction)
     shown = rows[:FLEET_ROWS]
     if not shown:
@@ -213,17 +213,17 @@ def fleet_open_time(hosts: Sequence[HostView]) -> Chart | None:
         "textposition": "outside",
         "cliponaxis": False,
         "marker": {"color": COLOURS["open"], "pattern": _pattern("/")},
-        "hovertemplate": "%{y}: open %{text} of the window<extra></extra>",
+        "hovertemplate": "%{y}: open %{text} of its active time<extra></extra>",
         "name": "open time",
     }
     layout = _layout(
         70 + 22 * len(shown),
         margin={"l": 200, "r": 50},
         showlegend=False,
-        xaxis={"title": {"text": "% of the window open"}, "rangemode": "tozero"},
+        xaxis={"title": {"text": "% of active time open"}, "rangemode": "tozero"},
         yaxis={"autorange": "reversed", "type": "category", "automargin": True},
     )
-    caption = "Share of the window each breaker was open, longest first: " + "; ".join(
+    caption = "Share of its active time each breaker was open, longest first: " + "; ".join(
         f"{h.host} {pct(h.open_fraction)}" for h in shown[:5]
     )
     if len(rows) > len(shown):
@@ -411,8 +411,8 @@ def host_timeline(series: ReportSeries, host: HostView) -> Chart | None:
     m = host.metrics
     caption = (
         f"Top: breaker state (closed pale, open hatched, half-open dotted); {m['opens']} opens, "
-        f"open {pct(host.open_fraction)} of the window. Middle: {count(m['failures'])} failures "
-        f"per {per}"
+        f"open {pct(host.open_fraction)} of its active time. Middle: "
+        f"{count(m['failures'])} failures per {per}"
     )
     ra = m["retry_after_s"]
     if ra["count"]:

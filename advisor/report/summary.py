@@ -62,7 +62,8 @@ class HostView:
     current_origin: dict[str, str]
     recommendations: list[Recommendation]
     warnings: list[str]
-    open_fraction: float
+    open_fraction: float  # of the host's active time (docs/design.md)
+    unchanged_reason: str | None = None
     charts: list[Any] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -159,7 +160,8 @@ def summarize(analysis: Analysis) -> Summary:
                 current_origin=dict(item.get("current_origin") or {}),
                 recommendations=[Recommendation.from_dict(r) for r in item["recommendations"]],
                 warnings=[str(w) for w in item.get("warnings", [])],
-                open_fraction=metrics["open_time_s"] / seconds,
+                open_fraction=metrics["open_time_s"] / (metrics.get("active_s") or seconds),
+                unchanged_reason=item.get("unchanged_reason"),
             )
         )
     metrics = [h.metrics for h in views]
@@ -209,4 +211,4 @@ def headline(hosts: list[HostView]) -> str:
     if worst.open_fraction <= 0:
         return f"{first}; no breaker opened in this window."
     share = pct(worst.open_fraction)
-    return f"{first}; {worst.host} was cut off by its breaker {share} of the window."
+    return f"{first}; {worst.host} was cut off by its breaker {share} of its active time."
