@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -19,7 +18,7 @@ from advisor.config import KNOB_KEYS, load_config
 from advisor.errors import AdvisorError, UsageError
 from advisor.telemetry.control import Override, close_host, open_host
 from advisor.telemetry.cooldown import ENV_STORE, CooldownStore, open_store
-from advisor.telemetry.status import HostStatus, breaker_status
+from advisor.telemetry.status import HostStatus, breaker_status, iso_or_text
 
 breaker_app = typer.Typer(
     help="Show per-host breaker state; hold a host open or release it (operator overrides).",
@@ -63,7 +62,7 @@ def _shared_store(url: str | None) -> CooldownStore:
 
 
 def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return iso_or_text(ts) or "-"
 
 
 @breaker_app.command("show")
@@ -124,7 +123,8 @@ def _print_table(rows: list[HostStatus]) -> None:
 def open_(
     host: Annotated[str, typer.Argument(help="The host to hold open.", show_default=False)],
     seconds: Annotated[
-        float, typer.Option("--seconds", help="How long calls are refused.", min=0.001)
+        float,
+        typer.Option("--seconds", help="How long calls are refused (up to 10^7 s).", min=0.001),
     ],
     reason: Annotated[str, typer.Option("--reason", help="Why (recorded with the event).")],
     manifest: ManifestOpt = None,

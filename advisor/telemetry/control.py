@@ -7,14 +7,17 @@ and the reason in the manifest, so the advisor sees it in the telemetry.
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from advisor.config import normalize_host
-from advisor.errors import ManifestSchemaError, UsageError
+from advisor.errors import ManifestSchemaError, TelemetryError, UsageError, first_line
+from advisor.limits import MAX_DURATION_S, number_in
 from advisor.telemetry.cooldown import Cooldown, CooldownStore
-from advisor.telemetry.status import recorded_states
+from advisor.telemetry.status import iso_or_text, recorded_states
 from advisor.telemetry.writer import ManifestWriter
 
 OPERATOR_RUN_ID = "operator"
@@ -43,20 +46,31 @@ def open_host(
 ) -> Override:
     """Refuse calls to ``host`` for ``seconds``, recorded as a manual ``-> open``.
 
+    Everything is checked before anything is written: the arguments, then the manifest
+    (opened for writing); only then is the cooldown set and the event recorded.
+
     Raises:
-        UsageError: empty host, ``seconds`` not positive or empty ``reason``.
-        TelemetryError, ManifestSchemaError: the store or the manifest cannot be written.
+        UsageError: empty host, ``seconds`` not a finite number in (0, 10^7] or empty
+            ``reason`` (nothing written).
+        ManifestSchemaError, TelemetryError: the manifest or the store cannot be written
+            (nothing written).
+        OverrideNotRecorded: the cooldown was set but the event could not be recorded.
     """
     name = _host(host)
-    if not seconds > 0:
-        raise UsageError(f"--seconds must be a positive number, got {seconds}")
+    number_in("--seconds", seconds, 0, MAX_DURATION_S, low_open=True, unit="s")
     if not reason.strip():
         raise UsageError("--reason must say why the breaker is opened")
     at = time.time() if now is None else now
-    cooldown = store.set(name, at + seconds, reason.strip())
     old = _last_state(name, manifest, default="closed")
-    if manifest is not None:
-        _record(manifest, name, at, old, "open", reason.strip(), reset_timeout_s=seconds)
+    writer = _writer(manifest, name, "opened")
+    try:
+        cooldown = store.set(name, at + seconds, reason.strip())
+    except BaseException:
+        _discard(writer)
+        raise
+    if writer is not None:
+        _record(writer, name, at, old, "open", reason.strip(), reset_timeout_s=seconds,
+                done=f"{name}: cooldown set until {iso_or_text(cooldown.until)}")  # fmt: skip
     return Override(name, old, "open", cooldown, at, Path(manifest) if manifest else None)
 
 
@@ -75,17 +89,54 @@ def close_host(
 
     Raises:
         UsageError: empty host.
-        TelemetryError, ManifestSchemaError: the store or the manifest cannot be written.
+        ManifestSchemaError, TelemetryError: the manifest or the store cannot be written
+            (nothing written).
+        OverrideNotRecorded: the cooldown was cleared but the event could not be recorded.
     """
     name = _host(host)
     at = time.time() if now is None else now
-    previous = store.get(name)
-    store.clear(name)
-    active = previous if previous is not None and previous.active(at) else None
     old = _last_state(name, manifest, default="open")
-    if manifest is not None:
-        _record(manifest, name, at, old, "closed", reason.strip() or "manual close")
+    writer = _writer(manifest, name, "closed")
+    try:
+        previous = store.get(name)
+        store.clear(name)
+    except BaseException:
+        _discard(writer)
+        raise
+    active = previous if previous is not None and previous.active(at) else None
+    if writer is not None:
+        _record(writer, name, at, old, "closed", reason.strip() or "manual close",
+                done=f"{name}: cooldown cleared")  # fmt: skip
     return Override(name, old, "closed", active, at, Path(manifest) if manifest else None)
+
+
+class OverrideNotRecorded(TelemetryError):
+    """The cooldown store was changed, but the manifest event could not be written."""
+
+
+def _writer(manifest: str | Path | None, host: str, verb: str) -> ManifestWriter | None:
+    """The manifest opened for writing (checked: SQLite, the writer's table shape), or
+    None without one.
+
+    Raises:
+        ManifestSchemaError, TelemetryError: saying that nothing was changed.
+    """
+    if manifest is None:
+        return None
+    try:
+        return ManifestWriter(manifest, run_id=OPERATOR_RUN_ID, flush_interval_s=None)
+    except (ManifestSchemaError, TelemetryError) as exc:
+        raise type(exc)(f"{host} not {verb}, nothing changed: {exc}") from None
+    except OSError as exc:
+        raise TelemetryError(
+            f"{host} not {verb}, nothing changed: {manifest}: {exc.strerror or exc}"
+        ) from None
+
+
+def _discard(writer: ManifestWriter | None) -> None:
+    if writer is not None:
+        with contextlib.suppress(Exception):
+            writer.close()  # nothing was recorded: nothing to write
 
 
 def _host(host: str) -> str:
@@ -106,15 +157,22 @@ def _last_state(host: str, manifest: str | Path | None, default: str) -> str:
 
 
 def _record(
-    manifest: str | Path,
+    writer: ManifestWriter,
     host: str,
     at: float,
     old: str,
     new: str,
     reason: str,
     reset_timeout_s: float | None = None,
+    *,
+    done: str,
 ) -> None:
-    with ManifestWriter(manifest, run_id=OPERATOR_RUN_ID, flush_interval_s=None) as writer:
+    """Write the manual transition and close ``writer``.
+
+    Raises:
+        OverrideNotRecorded: naming what was ``done`` already and why the event is missing.
+    """
+    try:
         writer.record(
             host,
             "state_change",
@@ -125,3 +183,8 @@ def _record(
             manual=True,
             reason=reason,
         )
+        writer.close()
+    except (TelemetryError, OSError, sqlite3.Error) as exc:
+        _discard(writer)
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else first_line(exc)
+        raise OverrideNotRecorded(f"{done}, but not recorded in {writer.path}: {why}") from None

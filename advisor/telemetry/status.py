@@ -49,9 +49,9 @@ class HostStatus:
         return {
             "host": self.host,
             "state": recorded.state if recorded else None,
-            "since": _iso(recorded.since) if recorded else None,
+            "since": iso_or_text(recorded.since) if recorded else None,
             "manual": recorded.manual if recorded else False,
-            "cooldown_until": _iso(cooldown.until) if cooldown else None,
+            "cooldown_until": iso_or_text(cooldown.until) if cooldown else None,
             "cooldown_reason": cooldown.reason if cooldown else None,
             "config": self.settings.to_dict(),
             "origin": self.origin,
@@ -187,7 +187,13 @@ def _json(text: object) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _iso(ts: float | None) -> str | None:
+def iso_or_text(ts: float | None) -> str | None:
+    """ISO-8601 UTC of epoch seconds ``ts``; a time no calendar holds (``inf``, ``nan``,
+    ``1e308``: a store or manifest written by an older version) as the number's text."""
     if ts is None:
         return None
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    try:
+        moment = datetime.fromtimestamp(ts, UTC)
+    except (OverflowError, OSError, ValueError):
+        return f"{ts!r} (not a valid time)"
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
