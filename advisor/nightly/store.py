@@ -13,6 +13,7 @@ import contextlib
 import errno
 import fcntl
 import os
+import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,11 +43,7 @@ def store_lock(store: Path, wait_s: float = 5.0) -> Iterator[None]:
         StoreError: another run held it for more than ``wait_s`` seconds.
     """
     path = lock_path(store)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as exc:
-        raise StoreError(f"{path}: cannot create the lock file: {exc.strerror or exc}") from None
+    fd = _open_lock_file(path)
     try:
         deadline = time.monotonic() + wait_s
         while True:
@@ -55,7 +52,7 @@ def store_lock(store: Path, wait_s: float = 5.0) -> Iterator[None]:
                 break
             except OSError as exc:
                 if exc.errno not in (errno.EAGAIN, errno.EACCES) or time.monotonic() > deadline:
-                    holder = _holder(path)
+                    holder = _holder(fd)
                     raise StoreError(
                         f"{store}: locked by another nightly run{holder} "
                         f"(waited {wait_s:g} s); try again later"
@@ -68,9 +65,42 @@ def store_lock(store: Path, wait_s: float = 5.0) -> Iterator[None]:
         os.close(fd)  # closing the descriptor releases the lock
 
 
-def _holder(path: Path) -> str:
+def _open_lock_file(path: Path) -> int:
+    """The lock file opened read-write (created when missing), never through a symlink
+    (``O_NOFOLLOW``) and only when it is a regular file with one link: the run truncates
+    it and writes its pid, so a planted ``S.duckdb.lock -> victim`` (a symlink, a hard
+    link, a device or a FIFO) must never be written through.
+
+    Raises:
+        StoreError: it cannot be created, or is not such a file.
+    """
+    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, flags, 0o644)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise StoreError(
+                f"{path}: the lock file is a symbolic link; refusing to follow it "
+                "(remove it if nothing else needs it)"
+            ) from None
+        raise StoreError(f"{path}: cannot create the lock file: {exc.strerror or exc}") from None
+    st = os.fstat(fd)
+    problem = None
+    if not stat.S_ISREG(st.st_mode):
+        problem = "is not a regular file"
+    elif st.st_nlink != 1:
+        problem = f"has {st.st_nlink} hard links (another file shares it)"
+    if problem:
+        os.close(fd)
+        raise StoreError(f"{path}: the lock file {problem}; refusing to use it")
+    os.set_blocking(fd, True)
+    return fd
+
+
+def _holder(fd: int) -> str:
     with contextlib.suppress(OSError, ValueError):
-        return f" (pid {int(path.read_text().strip())})"
+        return f" (pid {int(os.pread(fd, 32, 0).decode().strip())})"
     return ""
 
 
