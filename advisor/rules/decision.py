@@ -31,6 +31,7 @@ FAIL_MAX = (2, 3, 4, 5, 6, 8, 10, 12, 15, 20)
 RESET_POINTS = 22
 THRESHOLDS = (1, 2, 3)
 RESAMPLES = 400
+THRESHOLD_PAIRS = 6  # best fail_max x reset_timeout_s pairs tried with other thresholds
 
 
 @dataclass(frozen=True)
@@ -258,7 +259,14 @@ def decide(
     and ``outage_s`` as in ``candidates``; ``seed_key`` names the breaker)."""
     w = settings["lost_weight"]
     grid = candidates(current, settings, cap_s, max_fail, outage_s)
-    costs = expected_costs(timelines, [*grid, current] if current not in grid else grid, w)
+    # fail_max x reset_timeout_s at today's threshold first; the other thresholds only
+    # for the best few pairs (the threshold moves cost far less than the other two)
+    first = [s for s in grid if s.success_threshold == current.success_threshold]
+    costs = expected_costs(timelines, [*first, current] if current not in first else first, w)
+    best = sorted(first, key=lambda s: costs[s].cost)[:THRESHOLD_PAIRS]
+    pairs = {(s.fail_max, s.reset_timeout_s) for s in best}
+    rest = [s for s in grid if (s.fail_max, s.reset_timeout_s) in pairs and s not in costs]
+    costs.update(expected_costs(timelines, rest, w))
     chosen, optimum = choose(costs, current, settings)
     share, n = (None, 0)
     if any(getattr(chosen, k) != getattr(current, k) for k in KNOBS):

@@ -85,6 +85,9 @@ def propose(
         return Outcome([])
     if not current.get("fail_max") or not current.get("reset_timeout_s"):
         return Outcome([], "today's fail_max / reset_timeout_s are unknown")
+    longest = max((max(run.streak, default=0) for run in ev.timeline.runs), default=0)
+    if ev.timeline.refused == 0 and longest < 2:  # no candidate (fail_max >= 2) would open
+        return Outcome([])
     # a fleet incident's stretches stay in the traffic (they cost calls like any other)
     # but not in the fit of the host's own outages
     timeline = ev.timeline
