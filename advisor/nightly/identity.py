@@ -2,10 +2,16 @@
 
 A table is read from its watermark on when the file is the one read before: same
 inode, and the rows at the first rowid and at the watermark rowid hash as they did.
-Anything else (another inode, a row changed, fewer rows than the watermark) means
-the file was replaced or truncated: its stored rows are dropped and it is read
-again from the start. SQLite's first page is not used as identity: its change
-counter moves on every commit, so it cannot tell "grown" from "replaced".
+Rows that vanished at the low end of the rowid range (the first row read before is
+gone, the watermark row is unchanged) are the runtime pruning its manifest: what is
+stored is kept and the rows after the watermark are read. Evidence of another file
+(another inode, a row at a known rowid changed) or of a truncated one (the watermark
+row gone, the first row still there) drops the table's stored rows and reads it again
+from the start. When everything up to and including the watermark row is gone, pruning
+cannot be told from replacement: the stored rows are kept (history is never deleted on
+a guess), the rows after the watermark are read and the plan carries a warning. SQLite's
+first page is not used as identity: its change counter moves on every commit, so it
+cannot tell "grown" from "replaced".
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ class TablePlan:
     replace: bool  # drop the table's stored rows first
     watermark: Watermark | None  # the new watermark, set once read
     reason: str = ""
+    warning: str = ""  # said on stderr although nothing stored is dropped
 
     @property
     def unchanged(self) -> bool:
@@ -62,8 +69,29 @@ def _row_hash(con: sqlite3.Connection, table: str, rowid: int) -> str:
     return hashlib.sha256(repr(row).encode()).hexdigest()[:32]
 
 
+def _hash_if_present(con: sqlite3.Connection, table: str, rowid: int) -> str | None:
+    row = con.execute(f"SELECT * FROM {_quote(table)} WHERE rowid = ?", (rowid,)).fetchone()
+    return None if row is None else hashlib.sha256(repr(row).encode()).hexdigest()[:32]
+
+
 def _anchor(con: sqlite3.Connection, table: str, first: int, last: int) -> str:
     return f"{first}:{_row_hash(con, table, first)}:{_row_hash(con, table, last)}"
+
+
+def _parse_anchor(anchor: str) -> tuple[int, str, str] | None:
+    """``(first rowid, its hash, the watermark row's hash)`` of a stored anchor."""
+    parts = anchor.split(":")
+    if len(parts) != 3 or not parts[0].lstrip("-").isdigit():
+        return None
+    return int(parts[0]), parts[1], parts[2]
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """The rows the stored anchor names, as they are now (None: the row is gone)."""
+
+    first: str | None
+    mark: str | None
 
 
 def plan_table(
@@ -79,6 +107,7 @@ def plan_table(
     """
     stat = path.stat()
     uri = (read_path or path).resolve().as_uri() + "?mode=ro"
+    stored = _parse_anchor(previous.anchor_hash) if previous else None
     with closing(sqlite3.connect(uri, uri=True, timeout=2.0)) as con:
         # text that is not valid UTF-8 is hashed by its bytes (valid text as before)
         con.text_factory = _lenient_text
@@ -87,9 +116,12 @@ def plan_table(
         first = con.execute(f"SELECT min(rowid) FROM {_quote(table)}").fetchone()[0]
         last = con.execute(f"SELECT max(rowid) FROM {_quote(table)}").fetchone()[0]
         anchor = _anchor(con, table, first, last) if last is not None else ""
-        old_anchor = ""
-        if previous and last is not None and previous.last_rowid <= last:
-            old_anchor = _anchor(con, table, first, previous.last_rowid)
+        seen = None
+        if previous is not None and stored is not None:
+            seen = _Seen(
+                _hash_if_present(con, table, stored[0]),
+                _hash_if_present(con, table, previous.last_rowid),
+            )
     current = Watermark(
         last if last is not None else 0, stat.st_ino, stat.st_size, stat.st_mtime_ns, anchor
     )
@@ -98,8 +130,24 @@ def plan_table(
         return TablePlan(src, table, None, False, current, "new")
     if previous.inode != stat.st_ino:
         return TablePlan(src, table, None, True, current, "replaced (another file)")
-    if last is None or previous.last_rowid > last:
-        return TablePlan(src, table, None, True, current, "truncated (fewer rows)")
-    if previous.anchor_hash and old_anchor != previous.anchor_hash:
-        return TablePlan(src, table, None, True, current, "replaced (rows changed)")
-    return TablePlan(src, table, previous.last_rowid, False, current, "grown")
+    if previous.last_rowid <= 0 or stored is None or seen is None:
+        # nothing was there last time (or an anchor of another form): all rows are new
+        return TablePlan(src, table, max(previous.last_rowid, 0), False, current, "grown")
+    _, first_hash, mark_hash = stored
+    if seen.mark is not None:
+        if seen.mark != mark_hash or (seen.first is not None and seen.first != first_hash):
+            return TablePlan(src, table, None, True, current, "replaced (rows changed)")
+        if seen.first is None:
+            return TablePlan(src, table, previous.last_rowid, False, current, "pruned")
+        return TablePlan(src, table, previous.last_rowid, False, current, "grown")
+    if seen.first is not None:
+        reason = "truncated (fewer rows)" if seen.first == first_hash else "replaced (rows changed)"
+        return TablePlan(src, table, None, True, current, reason)
+    return TablePlan(
+        src, table, previous.last_rowid, False, current, "pruned or replaced",
+        warning=(
+            f"every row up to the stored watermark (rowid {previous.last_rowid}) is gone: "
+            "pruning cannot be told from replacement, so the stored events are kept and "
+            f"only rows after rowid {previous.last_rowid} are read"
+        ),
+    )  # fmt: skip

@@ -104,6 +104,8 @@ def stage_new_rows(
         for plan in plans:
             if plan.replace:
                 source.warnings.append(f"table {plan.table}: {plan.reason}: read again")
+            elif plan.warning:
+                source.warnings.append(f"table {plan.table}: {plan.warning}")
         _stage_source(con, source, plans)
         if source.readable:
             ingest.plans.extend(plans)
