@@ -7,6 +7,7 @@ DESIGN.md here and nowhere else.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
@@ -15,6 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
+import duckdb
 import typer
 from rich.console import Console
 
@@ -27,17 +29,20 @@ from advisor.commands.common import (
     ConfigOpt,
     HostOpt,
     LostWeightOpt,
+    MemoryLimitOpt,
     RulesOpt,
     SourcesArg,
     UntilOpt,
     WindowOpt,
     analyze_with_options,
     fail,
+    note_unmatched_hosts,
 )
 from advisor.commands.nightly import nightly
 from advisor.commands.replay import replay
 from advisor.commands.report import report
 from advisor.commands.simulate import simulate
+from advisor.database import set_memory_limit
 from advisor.errors import AdvisorError, first_line
 from advisor.patch import write_config as save_config
 from advisor.patch import yaml_fragment
@@ -78,6 +83,7 @@ def advise(
     breaker_resolver: BreakerResolverOpt = None,
     rules: RulesOpt = None,
     lost_weight: LostWeightOpt = None,
+    memory_limit: MemoryLimitOpt = None,
     write_config: Annotated[
         Path | None,
         typer.Option(
@@ -101,6 +107,7 @@ def advise(
     70 internal error (traceback saved in the temp dir; -v prints it).
     """
     try:
+        set_memory_limit(memory_limit)
         analysis, breaker_config = analyze_with_options(
             sources, window_s=window_s, until=until, host=host, config=config, breaker=breaker,
             breaker_role=breaker_role, breaker_defaults=breaker_defaults,
@@ -141,6 +148,7 @@ def advise(
                     err=True,
                 )
     if not quiet:
+        note_unmatched_hosts(host, analysis)
         for note in analysis.notes:
             typer.echo(f"Warning: {note}", err=True)
         if write_config is not None:
@@ -202,11 +210,33 @@ def internal_error(exc: BaseException, prog: str, args: list[str]) -> int:
     return EX_SOFTWARE
 
 
+EX_OUT_OF_MEMORY = 4  # docs/design.md "Exit codes"
+
+
+def out_of_memory(exc: BaseException) -> int:
+    """One stderr line for running out of memory (not a bug: a limit); exit code 4."""
+    from advisor.database import ENV_MEMORY_LIMIT, memory_limit
+
+    limit = "unknown"
+    with contextlib.suppress(AdvisorError):
+        limit = f"{memory_limit() / (1 << 30):.1f} GiB"
+    typer.echo(
+        f"Error: out of memory ({first_line(exc)}); the limit was {limit}: raise it with "
+        f"--memory-limit or {ENV_MEMORY_LIMIT} (it spills to the temp directory beyond "
+        "it), or analyse fewer sources or a shorter --window-s",
+        err=True,
+    )
+    return EX_OUT_OF_MEMORY
+
+
 def _run(entry: typer.Typer, prog: str) -> None:
     # Click turns usage errors into exit 2 and commands turn AdvisorError into 1/2/3;
-    # anything else reaching here is a bug: exit 70, never 1 ("a source was unreadable").
+    # running out of memory is exit 4; anything else reaching here is a bug: exit 70,
+    # never 1 ("a source was unreadable").
     try:
         entry(prog_name=prog)
+    except (MemoryError, duckdb.OutOfMemoryException) as exc:
+        sys.exit(out_of_memory(exc))
     except Exception as exc:
         sys.exit(internal_error(exc, prog, sys.argv[1:]))
 

@@ -125,7 +125,11 @@ def stage_rows(
 def fail_source(
     con: duckdb.DuckDBPyConnection, source: Source, table: str, exc: BaseException
 ) -> None:
-    """Mark ``source`` unreadable because of ``table`` and drop the rows it staged."""
+    """Mark ``source`` unreadable because of ``table`` and drop the rows it staged.
+
+    Running out of memory is not the source's fault: it is raised again (exit 4)."""
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        raise exc
     source.error = f"table {table}: {first_line(exc)}"
     con.execute("DELETE FROM event_rows WHERE source = ?", [source.path])
 

@@ -248,6 +248,23 @@ def is_finished_wal(path: Path) -> bool:
         return True
 
 
+ROLLBACK_WARNING = (
+    "rollback-journal (non-WAL) manifest with a -journal beside it: a writer is using it, "
+    "and reading it in place takes a shared lock that makes that writer wait; have the "
+    "runtime use WAL mode (PRAGMA journal_mode=WAL; advisor.telemetry's writer does)"
+)
+
+
+def is_live_rollback_journal(path: Path) -> bool:
+    """Rollback-journal mode in the header and a ``-journal`` file beside it (a writer
+    mid-transaction, or one in PERSIST / TRUNCATE journal mode): said once per file."""
+    with path.open("rb") as fh:
+        header = fh.read(20)
+    if header[18:20] == b"\x02\x02":
+        return False
+    return path.with_name(path.name + "-journal").exists()
+
+
 def snapshot(path: Path) -> str:
     """A private, consistent copy of the finished WAL manifest ``path`` (see above).
 
@@ -284,6 +301,8 @@ def inspect(path: Path) -> Source:
     try:
         if is_finished_wal(path):
             source.read_path = snapshot(path)
+        elif is_live_rollback_journal(path):
+            source.warnings.append(ROLLBACK_WARNING)
     except SourceError as exc:
         source.error = exc.reason
         return source

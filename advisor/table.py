@@ -8,6 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from advisor.analysis import Analysis
+from advisor.text import printable
 
 
 def _num(value: float | None, fmt: str = "{:.0f}") -> str:
@@ -50,7 +51,7 @@ def render(analysis: Analysis, console: Console) -> None:
         )
         advice = "; ".join(a for a in (advice, roles) if a)
         table.add_row(
-            Text(host.host),
+            Text(printable(host.host)),
             str(m["calls"]),
             _pct(m["failure_rate"] if m["successes"] + m["failures"] else None),
             f"{m['status_429']}/{m['status_5xx']}",

@@ -12,13 +12,20 @@ import typer
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from advisor.commands.common import fail
 from advisor.config import KNOB_KEYS, load_config
 from advisor.errors import AdvisorError, UsageError
 from advisor.telemetry.control import Override, close_host, open_host
-from advisor.telemetry.cooldown import ENV_STORE, CooldownStore, open_store
+from advisor.telemetry.cooldown import (
+    ENV_STORE,
+    CooldownStore,
+    SQLiteCooldownStore,
+    open_store,
+)
 from advisor.telemetry.status import HostStatus, breaker_status, iso_or_text
+from advisor.text import printable
 
 breaker_app = typer.Typer(
     help="Show per-host breaker state; hold a host open or release it (operator overrides).",
@@ -61,6 +68,18 @@ def _shared_store(url: str | None) -> CooldownStore:
     return open_store(url)
 
 
+def _existing_store(url: str | None) -> CooldownStore | None:
+    """The store to read for ``show``: None when no URL is given or its file does not
+    exist (``show`` only reads; it never creates the store)."""
+    if not url or not url.strip():
+        return None
+    store = open_store(url)
+    if isinstance(store, SQLiteCooldownStore) and not store.path.exists():
+        typer.echo(f"no cooldown store at {store.path} (no host is held open)", err=True)
+        return None
+    return store
+
+
 def _iso(ts: float) -> str:
     return iso_or_text(ts) or "-"
 
@@ -85,7 +104,7 @@ def show(
     """Per host: state last recorded in the manifest, cooldown, last transition, config."""
     try:
         settings = load_config(config)
-        store = open_store(cooldown_store) if cooldown_store else None
+        store = _existing_store(cooldown_store)
         rows = breaker_status(settings, store=store, manifest=manifest, hosts=host)
     except AdvisorError as exc:
         raise fail(exc) from None
@@ -115,7 +134,9 @@ def _print_table(rows: list[HostStatus]) -> None:
         if data["cooldown_reason"]:
             cooldown += f" ({data['cooldown_reason']})"
         knobs = [str(data["config"][key]) for key in KNOB_KEYS]
-        table.add_row(row.host, state, data["since"] or "-", cooldown, *knobs)
+        table.add_row(
+            *(Text(printable(v)) for v in (row.host, state, data["since"] or "-", cooldown)), *knobs
+        )
     console.print(table)
 
 
@@ -138,7 +159,10 @@ def open_(
     except AdvisorError as exc:
         raise fail(exc) from None
     until = done.cooldown.until if done.cooldown else done.at + seconds
-    typer.echo(f"{done.host}: open until {_iso(until)} ({seconds:g} s): {reason.strip()}")
+    typer.echo(
+        f"{printable(done.host)}: open until {_iso(until)} ({seconds:g} s): "
+        f"{printable(reason.strip())}"
+    )
     _note_manifest(done)
 
 
@@ -159,9 +183,11 @@ def close(
     except AdvisorError as exc:
         raise fail(exc) from None
     if done.cooldown is not None:
-        typer.echo(f"{done.host}: closed (cooldown until {_iso(done.cooldown.until)} cleared)")
+        typer.echo(
+            f"{printable(done.host)}: closed (cooldown until {_iso(done.cooldown.until)} cleared)"
+        )
     else:
-        typer.echo(f"{done.host}: closed (there was no active cooldown)")
+        typer.echo(f"{printable(done.host)}: closed (there was no active cooldown)")
     _note_manifest(done)
 
 

@@ -10,9 +10,10 @@ from typing import Annotated
 import typer
 
 from advisor.analysis import Analysis, analyze
-from advisor.config import BreakerConfig, load_config
+from advisor.config import BreakerConfig, load_config, normalize_host
 from advisor.errors import AdvisorError
 from advisor.outputs import refuse_inputs
+from advisor.text import printable
 
 
 def fail(exc: AdvisorError) -> typer.Exit:
@@ -78,6 +79,16 @@ RulesOpt = Annotated[
     Path | None,
     typer.Option(
         "--rules", help="YAML overriding rule thresholds (see advisor/rules/defaults.yaml)."
+    ),
+]
+MemoryLimitOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--memory-limit",
+        envvar="BREAKER_ADVISOR_MEMORY_LIMIT",
+        show_envvar=True,
+        help="Memory DuckDB may use, e.g. 2GB (default: 80% of RAM, at most half of "
+        "ulimit -v); beyond it, it spills to the system temp directory.",
     ),
 ]
 LostWeightOpt = Annotated[
@@ -156,3 +167,15 @@ def analyze_with_options(
         lost_weight=lost_weight,
     )
     return analysis, breaker_config
+
+
+def note_unmatched_hosts(requested: list[str] | None, analysis: Analysis) -> None:
+    """Say on stderr which ``--host`` values matched no host of the analysis."""
+    found = {h.host for h in analysis.hosts}
+    for name in requested or []:
+        if normalize_host(name) not in found:
+            typer.echo(
+                f"Warning: --host {printable(name)}: no such host in the sources' window "
+                f"{analysis.window.to_dict()['start']} .. {analysis.window.to_dict()['end']}",
+                err=True,
+            )

@@ -20,11 +20,13 @@ from advisor.commands.common import (
     BreakerRoleOpt,
     ConfigOpt,
     LostWeightOpt,
+    MemoryLimitOpt,
     RulesOpt,
     SourcesArg,
     breaker_config_from_options,
     fail,
 )
+from advisor.database import set_memory_limit
 from advisor.errors import AdvisorError, UsageError
 from advisor.limits import date_in_range
 
@@ -75,6 +77,7 @@ def nightly(
     breaker_resolver: BreakerResolverOpt = None,
     rules: RulesOpt = None,
     lost_weight: LostWeightOpt = None,
+    memory_limit: MemoryLimitOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No messages on stderr.")] = False,
     verbose: Annotated[
         bool,
@@ -89,6 +92,7 @@ def nightly(
     from advisor.nightly import StabilityRules, run_nightly
 
     try:
+        set_memory_limit(memory_limit)
         if confirm_window < nights_to_confirm:
             raise UsageError("--confirm-window must be at least --nights-to-confirm")
         breaker_config = breaker_config_from_options(

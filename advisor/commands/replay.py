@@ -17,9 +17,11 @@ from advisor.commands.common import (
     BreakerResolverOpt,
     BreakerRoleOpt,
     ConfigOpt,
+    MemoryLimitOpt,
     breaker_config_from_options,
     fail,
 )
+from advisor.database import set_memory_limit
 from advisor.errors import AdvisorError
 from advisor.limits import MAX_COUNT, MAX_DURATION_S, number_in
 from advisor.replay import Grid, default_grid, parse_values, what_if
@@ -81,6 +83,7 @@ def replay(
             help="Cost of a refused call while the host was up, in wasted calls (default 0.5).",
         ),
     ] = None,
+    memory_limit: MemoryLimitOpt = None,
     grid: Annotated[
         bool,
         typer.Option(
@@ -112,6 +115,7 @@ def replay(
     prints the Pareto front and the setting minimising wasted + w x lost.
     """
     try:
+        set_memory_limit(memory_limit)
         _check_candidate(fail_max, reset_timeout_s, success_threshold)
         number_in("--grid-size", grid_size, 1, MAX_GRID_SIZE)
         spec: Grid | None = None

@@ -18,13 +18,16 @@ from advisor.commands.common import (
     ConfigOpt,
     HostOpt,
     LostWeightOpt,
+    MemoryLimitOpt,
     RulesOpt,
     SourcesArg,
     UntilOpt,
     WindowOpt,
     analyze_with_options,
     fail,
+    note_unmatched_hosts,
 )
+from advisor.database import set_memory_limit
 from advisor.errors import AdvisorError
 
 
@@ -44,6 +47,7 @@ def report(
     breaker_resolver: BreakerResolverOpt = None,
     rules: RulesOpt = None,
     lost_weight: LostWeightOpt = None,
+    memory_limit: MemoryLimitOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No messages on stderr.")] = False,
     verbose: Annotated[
         bool,
@@ -58,6 +62,7 @@ def report(
     from advisor.report import save_report  # Plotly is imported only when a report is made
 
     try:
+        set_memory_limit(memory_limit)
         analysis, _ = analyze_with_options(
             sources, window_s=window_s, until=until, host=host, config=config, breaker=breaker,
             breaker_role=breaker_role, breaker_defaults=breaker_defaults,
@@ -68,6 +73,7 @@ def report(
     except AdvisorError as exc:
         raise fail(exc) from None
     if not quiet:
+        note_unmatched_hosts(host, analysis)
         for source in analysis.unreadable_sources:
             typer.echo(f"Error: {source.path}: not analysed: {source.error}", err=True)
         typer.echo(f"wrote {written}", err=True)

@@ -1,0 +1,26 @@
+"""Text from telemetry made safe to show on a terminal.
+
+Host names and other strings come from manifests that remote servers or other programs
+may have influenced; a terminal escape sequence in one (``\\x1b]0;…\\x07`` retitles the
+window, ``\\x1b[2J`` clears it) must be shown, never obeyed. Control and format
+characters (C0, DEL, C1, bidi overrides, zero-width marks) are shown as Python-style
+escapes; everything else is kept.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+
+def printable(text: str) -> str:
+    """``text`` with every control or format character shown as ``\\xNN`` / ``\\uNNNN``."""
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        if ch.isprintable() or unicodedata.category(ch) == "Zs":  # NBSP etc. are harmless
+            out.append(ch)
+        else:
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+    return "".join(out)
