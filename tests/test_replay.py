@@ -319,13 +319,17 @@ def test_attach_replay_quotes_both_sides_and_vetoes_what_the_traffic_refutes(rec
     assert any("replay vetoed" in w for w in host.warnings)
 
 
-def test_a_slightly_worse_replay_is_noise_not_a_veto(recorded):
+def test_a_replay_without_saving_vetoes_the_change(recorded):
+    """The cross-check must agree in sign: one more call per outage is no saving."""
     analysis = analysis_of(recorded)
     host = next(h for h in analysis.hosts if h.host == HOST)
-    host.recommendations = [rec("fail_max", 3, 4, "false-open")]  # one more call per outage
-    assert attach_replay(analysis) == []
-    ev = host.recommendations[0]["evidence"]["replay"]
+    change = rec("fail_max", 3, 4, "false-open")
+    host.recommendations = [change]
+    vetoed = attach_replay(analysis)
+    assert [v["parameter"] for v in vetoed] == ["fail_max"] and host.recommendations == []
+    ev = change["evidence"]["replay"]
     assert 0 < ev["suggested"]["cost"] - ev["current"]["cost"] <= 4
+    assert any("replay vetoed fail_max 3 -> 4" in w for w in host.warnings)
 
 
 def test_trade_offs_give_the_chart_its_points(recorded):

@@ -35,12 +35,6 @@ def _counts(result: ReplayResult, lost_weight: float) -> dict[str, Any]:
     return {**result.counts(lost_weight), "detect_s": result.detect_s, "resume_s": result.resume_s}
 
 
-def _worse(after: float, before: float, settings: dict[str, Any]) -> bool:
-    """More expensive by more than noise (the rules' own noise floor for a saving)."""
-    noise = max(settings["min_saving_calls"], settings["min_saving_fraction"] * before)
-    return after - before > noise
-
-
 def suggested_setting(host: HostResult | BreakerResult) -> Setting | None:
     """The host's (or breaker's) current setting with its replayable recommendations
     applied (None when there is none)."""
@@ -66,11 +60,9 @@ def attach_replay(
 
     Each such recommendation gains ``evidence.replay`` (``current`` and ``suggested``:
     wasted, lost, cost, opens, detect_s, resume_s; ``inferred_share`` of the window). When
-    the replayed cost (``wasted + w * lost``) of the changed setting is higher than
-    today's by more than noise (``min_saving_calls``, or ``min_saving_fraction`` of
-    today's cost), the replay disagrees in sign: the changes are dropped and the host's
-    (and breaker's) warnings say why; when it shows no saving at all, their confidence
-    drops to low.
+    the replayed cost (``wasted + w * lost``) of the changed setting is not below
+    today's, the replay disagrees in sign with the model: the changes are dropped and the
+    host's (and breaker's) warnings say why.
 
     Args:
         analysis: the analysis whose hosts' recommendations are checked (edited in place).
@@ -126,7 +118,7 @@ def attach_replay(
                 "suggested": _counts(after, w),
                 "inferred_share": round(timeline.health.inferred_share, 4),
             }
-        if _worse(after.cost(w), today.cost(w), analysis.settings):
+        if after.cost(w) >= today.cost(w):  # no saving: the cross-check disagrees in sign
             text = ", ".join(
                 f"{r['parameter']} {r['current']} -> {r['suggested']}" for r in changes
             )
@@ -146,13 +138,6 @@ def attach_replay(
             vetoed.extend({"host": target.host, **extra, **r} for r in changes)
             # in place: a host's row shares its own breaker's list of recommendations
             target.recommendations[:] = [r for r in target.recommendations if r not in changes]
-        elif after.cost(w) >= today.cost(w):
-            for rec in changes:
-                rec["confidence"] = "low"
-                rec["reasons"].append(
-                    "the replay on the recorded traffic shows no saving "
-                    f"({today.cost(w):.1f} -> {after.cost(w):.1f}): low confidence"
-                )
     return vetoed
 
 
