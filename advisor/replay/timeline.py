@@ -3,8 +3,9 @@
 Every call of the window is an arrival, refused ones included. A call that reached the
 host keeps its recorded outcome; a refused call gets the one its host's health (observed
 or inferred, ``advisor.replay.health``) implies: a failure, with the remaining Retry-After,
-while the host was down, a success otherwise. Arrivals are grouped by run: each run of
-the runtime had its own breaker, while the host's health is shared. Calls before the
+while the host was down, a success otherwise. Arrivals are grouped by run and breaker:
+each run of the runtime had its own breakers (a role tuned differently has one of its
+own), while the host's health is shared. Calls before the
 window (a warm-up, negative times) drive the breakers into the state they would be in
 when the window opens; only calls inside the window are counted.
 """

@@ -93,12 +93,13 @@ def propose(
     timeline = ev.timeline
     spans = fleet_spans or []
     today = Setting.from_current(current)
+    name = f"{ev.host}:{ev.role}" if ev.role else ev.host  # seeds this breaker's draws
     fit = fit_durations(timeline, spans)
     decision = decide(
-        imputations(timeline, fit, seed=zlib.crc32(ev.host.encode())),
+        imputations(timeline, fit, seed=zlib.crc32(name.encode())),
         today,
         settings,
-        ev.host,
+        name,
         cap_s=cap_s,
         max_fail=today.fail_max if rate_limited else None,
         outage_s=typical_outages(timeline, fit, spans),
