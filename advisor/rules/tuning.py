@@ -44,14 +44,19 @@ def _rule(knob: str, now: float, new: float) -> str:
 def _confidence(decision: Decision, ev: HostEvidence, settings: dict[str, Any]) -> str:
     cfg = settings["decision"]
     share = decision.share or 0.0
-    before = decision.costs[decision.current].cost
-    noise = max(settings["min_saving_calls"], settings["min_saving_fraction"] * before)
     enough = len(ev.tuning_episodes()) >= settings["evidence"]["min_episodes"]
-    if share >= cfg["high_share"] and decision.saving() >= noise and enough:
+    if share >= cfg["high_share"] and enough:
         return "high"
     if share >= cfg["medium_share"] and enough:
         return "medium"
     return "low"
+
+
+def _noise(decision: Decision, settings: dict[str, Any]) -> float:
+    """A saving below this is noise: ``min_saving_calls``, or ``min_saving_fraction`` of
+    today's expected cost."""
+    before = decision.costs[decision.current].cost
+    return max(settings["min_saving_calls"], settings["min_saving_fraction"] * before)
 
 
 def _fmt(setting: Setting) -> str:
@@ -115,10 +120,14 @@ def propose(
             decision,
         )
     share = decision.share or 0.0
-    if (
-        share < settings["decision"]["min_share"]
-        or decision.saving() < settings["min_saving_calls"]
-    ):
+    if decision.saving() < _noise(decision, settings):
+        return Outcome(
+            [],
+            f"the model prefers {_fmt(decision.chosen)}, but it saves only "
+            f"{decision.saving():.1f} of {now.cost:.1f} expected calls: within noise",
+            decision,
+        )
+    if share < settings["decision"]["min_share"]:
         return Outcome(
             [],
             f"the model prefers {_fmt(decision.chosen)} (expected cost {best.cost:.1f} vs "
