@@ -104,7 +104,8 @@ def advise(
     """Per-host breaker metrics and tuning advice over a time window.
 
     Exit codes: 0 analysed; 1 analysed but a source could not be read; 2 usage error;
-    70 internal error (traceback saved in the temp dir; -v prints it).
+    4 out of memory (--memory-limit); 70 internal error (traceback saved in the temp dir;
+    -v prints it).
     """
     try:
         set_memory_limit(memory_limit)

@@ -76,10 +76,13 @@ def refuse_inputs(
         taken[key] = f"the output {option} {path}"
 
 
-def atomic_write(path: str | Path, data: str | bytes, *, what: str = "") -> Path:
+def atomic_write(
+    path: str | Path, data: str | bytes, *, what: str = "", make_parents: bool = False
+) -> Path:
     """Write ``data`` (text as UTF-8) to ``path`` through a temporary file in the same
     folder, fsync and rename; returns ``path``. A symlink is written through (the link
-    stays); a character device or pipe (``/dev/stdout``) is written directly.
+    stays); a character device or pipe (``/dev/stdout``) is written directly. A missing
+    folder is created only with ``make_parents``.
 
     Raises:
         UsageError: the target cannot be written (one line naming it and why).
@@ -100,7 +103,8 @@ def atomic_write(path: str | Path, data: str | bytes, *, what: str = "") -> Path
         return _write_in_place(target, payload, label)
     tmp = None
     try:
-        real.parent.mkdir(parents=True, exist_ok=True)
+        if make_parents:
+            real.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = _create_temp(real)
         try:
             if old is not None:

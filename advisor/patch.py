@@ -119,4 +119,4 @@ def write_config(hosts: list[Any], source: str | Path | None, out: str | Path) -
             _apply(root["hosts"], host, knobs, role)
     text = io.StringIO()
     yaml.dump(root, text)
-    return atomic_write(out, text.getvalue(), what="--write-config")
+    return atomic_write(out, text.getvalue(), what="--write-config", make_parents=True)

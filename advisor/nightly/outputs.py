@@ -36,7 +36,7 @@ def write_atomic(path: Path, text: str) -> Path:
     Raises:
         UsageError: the folder cannot be written.
     """
-    return atomic_write(path, text)
+    return atomic_write(path, text, make_parents=True)
 
 
 def trends_html(
