@@ -23,9 +23,7 @@ _HIGHEST = {
     "medium_share": 1.0,
     "tolerance_fraction": 1.0,
     "min_saving_fraction": 1.0,
-    "max_regret_fraction": 1.0,
     "min_active_fraction": 1.0,
-    "min_flap_fraction": 1.0,
     "min_429_fraction": 1.0,
     "min_over_fraction": 1.0,
 }
