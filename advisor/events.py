@@ -192,22 +192,20 @@ def stage_sources(
 FUTURE_SLACK = timedelta(days=1)
 
 
-def analysis_horizon(until: str | float | datetime | None = "now") -> datetime | None:
-    """The latest credible event time: for an explicit ``until``, a day after the later
-    of it and the wall clock; for ``now`` / ``latest`` (or an ``until`` the window check
-    will refuse), the end of the supported range (``advisor.limits.LATEST``).
-
-    DESIGN.md makes rows more than a day after the wall clock bad rows for those too, but
-    the test fixtures and benchmark data are dated 2027 (after this machine's clock) and
-    read with ``--until latest``: that part waits for them to move (issue 13, item 6).
+def analysis_horizon(until: str | float | datetime | None = "now") -> datetime:
+    """The latest credible event time: a day after the analysis time, the later of the
+    wall clock and ``until`` (``now`` / ``latest``: the wall clock). An ``until`` the
+    window check will refuse gives the end of the supported range (``LATEST``): the
+    usage error is reported when the window is made.
     """
+    wall = datetime.now(UTC)
     if until is None or (isinstance(until, str) and until.strip().lower() in ("now", "latest")):
-        return LATEST
+        return min(wall + FUTURE_SLACK, LATEST)
     try:
         explicit = parse_until(until, None)
     except (AdvisorError, OverflowError, ValueError, OSError):  # reported when the window is made
         return LATEST
-    return max(datetime.now(UTC), explicit) + FUTURE_SLACK
+    return min(max(wall, explicit) + FUTURE_SLACK, LATEST)
 
 
 def flag_future_rows(con: duckdb.DuckDBPyConnection, not_after: datetime | None) -> None:

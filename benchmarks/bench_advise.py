@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 DATA = Path(__file__).resolve().parent / ".data"
-T_END = 1_800_000_000.0
+T_END = 1_768_464_000.0
 SPAN = 86400.0  # the day the events cover
 ROLES = ("metadata", "landing", "artifact")
 

@@ -24,7 +24,7 @@ from bench_advise import DATA, dataset
 from advisor import analyze
 from advisor.report import render_report
 
-DEMO_END = "2027-01-15T08:00:00Z"
+DEMO_END = "2026-01-15T08:00:00Z"
 
 
 def demo(hours: float) -> Path:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-T0 = 1_800_000_000.0  # 2027-01-15T08:00:00Z, a round epoch for readable tests
+T0 = 1_768_464_000.0  # 2026-01-15T08:00:00Z, a round epoch for readable tests
 
 
 def breaker_events(

@@ -102,7 +102,7 @@ def test_open_show_close(env):
     assert opened["cooldown_until"].endswith("Z")
     assert opened["config"]["fail_max"] == 3 and opened["origin"]["fail_max"] == "yaml"
     assert rows["other.example.org"]["state"] == "open"
-    assert rows["other.example.org"]["since"] == "2027-01-15T08:00:05Z"
+    assert rows["other.example.org"]["since"] == "2026-01-15T08:00:05Z"
     assert rows["other.example.org"]["cooldown_until"] is None
 
     code, out, err = invoke(

@@ -57,7 +57,7 @@ def test_flags_change_replay_current(recorded):
 
 def test_nightly_takes_the_config_options(recorded, tmp_path):
     path, config, _ = recorded
-    night = "2027-01-15"  # T0's day
+    night = "2026-01-15"  # T0's day
     result = CliRunner().invoke(
         app,
         ["nightly", str(path), "--store", str(tmp_path / "h.duckdb"), "--out", str(tmp_path / "o"),

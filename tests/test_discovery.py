@@ -68,7 +68,7 @@ def test_directories_follow_symlinked_run_folders(tmp_path, good):
 def test_nightly_names_an_unmatched_source(tmp_path, good):
     result = CliRunner().invoke(
         app, ["nightly", str(good), str(tmp_path / "typo.sqlite3"), "--store",
-              str(tmp_path / "h.duckdb"), "--out", str(tmp_path / "o"), "--night", "2027-01-15"],
+              str(tmp_path / "h.duckdb"), "--out", str(tmp_path / "o"), "--night", "2026-01-15"],
     )  # fmt: skip
     assert result.exit_code == 1, result.output
     assert "typo.sqlite3" in result.stderr

@@ -28,7 +28,7 @@ from advisor.nightly.store import open_store
 from tests.manifests import T0
 
 UNTIL = T0 + 3600
-NIGHT = "2027-01-15"  # T0's day
+NIGHT = "2026-01-15"  # T0's day
 HOSTS = ("a.example", "b.example", "c.example")
 TRANSITIONS = (("closed", "open"), ("open", "half_open"), ("half_open", "closed"))
 

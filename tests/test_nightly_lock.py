@@ -56,7 +56,7 @@ def test_nightly_exits_3_and_leaves_the_victim_alone(tmp_path, kind):
     result = CliRunner().invoke(
         app,
         ["nightly", str(manifest), "--store", str(store), "--out", str(tmp_path / "r"),
-         "--night", "2027-01-15"],
+         "--night", "2026-01-15"],
     )  # fmt: skip
     assert result.exit_code == 3, result.output
     assert "lock file" in result.stderr and "Traceback" not in result.stderr

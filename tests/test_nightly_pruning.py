@@ -14,7 +14,7 @@ from advisor.nightly.store import open_store
 from tests import manifests as m
 from tests.manifests import T0
 
-NIGHT = date(2027, 1, 15)  # T0's day
+NIGHT = date(2026, 1, 15)  # T0's day
 
 
 def calls(start: int, count: int) -> list[tuple]:

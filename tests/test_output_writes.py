@@ -98,7 +98,7 @@ def test_html_and_write_config_on_one_path_is_refused(manifest, tmp_path):
 
 def test_nightly_store_or_out_over_a_source_is_refused(manifest, tmp_path):
     before = manifest.read_bytes()
-    night = ["--night", "2027-01-15"]
+    night = ["--night", "2026-01-15"]
     code, _, err = run("nightly", manifest, "--store", manifest, "--out", tmp_path / "r", *night)
     assert code == 2, err
     one_line_error(err, "--store", "refusing to overwrite the source")

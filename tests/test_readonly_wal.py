@@ -85,7 +85,7 @@ def test_nightly_reads_a_finished_manifest_in_an_unwritable_folder(unwritable, t
     done = without_write_access(
         sys.executable, "-c", "from advisor.cli import main; main()", "nightly",
         str(unwritable.parent), "--store", str(tmp_path / "h.duckdb"),
-        "--out", str(tmp_path / "out"), "--night", "2027-01-15",
+        "--out", str(tmp_path / "out"), "--night", "2026-01-15",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "40 new events" in done.stderr

@@ -65,7 +65,7 @@ def test_table_output(recorded):
                             "--grid")  # fmt: skip
     assert code == 0, err
     lines = out.splitlines()
-    assert lines[0].startswith(f"{HOST}: window 2027-01-15T08:00:00Z .. 2027-01-15T10:00:00Z")
+    assert lines[0].startswith(f"{HOST}: window 2026-01-15T08:00:00Z .. 2026-01-15T10:00:00Z")
     assert "cost = wasted + 0.5 x lost" in lines[0]
     header = next(line for line in lines if "recorded" in line)
     assert header.split() == ["recorded", "current", "(replayed)", "candidate", "best", "of",

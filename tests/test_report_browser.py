@@ -135,7 +135,7 @@ def demo_report(tmp_path_factory) -> Path:
         from advisor.simulate import simulate
     except ImportError:
         return save_report(fixed_analysis(folder), folder / "demo.html")
-    run = simulate("crawl-night", folder / "run", hours=2, seed=1, end="2027-01-15T10:00:00Z")
+    run = simulate("crawl-night", folder / "run", hours=2, seed=1, end="2026-01-15T10:00:00Z")
     analysis = analyze(run.manifest, window_s=7200, until="latest", config=run.config)
     return save_report(analysis, folder / "demo.html")
 

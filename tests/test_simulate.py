@@ -17,8 +17,8 @@ from advisor.config import load_config
 from advisor.errors import UsageError
 from advisor.simulate import SCENARIOS, default_workers, resolve_end, simulate
 
-END = "2027-01-15T08:00:00Z"
-END_TS = 1_800_000_000.0
+END = "2026-01-15T08:00:00Z"
+END_TS = 1_768_464_000.0
 
 
 def digest(path, order: str = "id") -> str:

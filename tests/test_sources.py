@@ -171,7 +171,7 @@ def test_a_column_mixing_types_is_reread_as_text(tmp_path, advise_json):
         "INSERT INTO breaker_events (ts, host, event_type, details) VALUES (?, ?, ?, ?)",
         [
             (T0 + 10, "h.example", "state_change", '{"old": "closed", "new": "open"}'),
-            ("2027-01-15T08:01:10Z", "h.example", "state_change", '{"new": "half_open"}'),
+            ("2026-01-15T08:01:10Z", "h.example", "state_change", '{"new": "half_open"}'),
             (int((T0 + 70) * 1000), "h.example", "state_change", '{"new": "closed"}'),
         ],
     )

@@ -66,11 +66,11 @@ def test_report_with_only_unreadable_sources_exits_1(tmp_path, make):
 def test_nightly_with_only_unreadable_sources_exits_1(tmp_path, make):
     path = make(tmp_path)
     result = invoke("nightly", path, "--store", tmp_path / "h.duckdb", "--out", tmp_path / "o",
-                    "--night", "2027-01-14")  # fmt: skip
+                    "--night", "2026-01-14")  # fmt: skip
     assert result.exit_code == 1, result.output
     assert f"{path.resolve()}: not read" in result.stderr
     # the next night with a readable source still works on the same store
     good = m.breaker_events(tmp_path / "good.sqlite3", [call(T0, "h.example", "success")])
     result = invoke("nightly", good, "--store", tmp_path / "h.duckdb", "--out", tmp_path / "o",
-                    "--night", "2027-01-15")  # fmt: skip
+                    "--night", "2026-01-15")  # fmt: skip
     assert result.exit_code == 0, result.output

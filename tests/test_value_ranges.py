@@ -19,7 +19,7 @@ from tests.manifests import T0, call, change
 ROWS = [change(T0, "a.example", "closed", "open")] + [
     call(T0 + 1 + i, "a.example", "success") for i in range(30)
 ]
-NIGHT = "2027-01-15"
+NIGHT = "2026-01-15"
 
 
 @pytest.fixture
@@ -116,7 +116,7 @@ def test_run_nightly_checks_its_arguments(manifest, tmp_path):
         run_nightly([manifest], tmp_path / "h.duckdb", tmp_path / "r", night=date(1, 1, 1))
     with pytest.raises(UsageError, match="--retention-days"):
         run_nightly(
-            [manifest], tmp_path / "h.duckdb", tmp_path / "r", night=date(2027, 1, 15),
+            [manifest], tmp_path / "h.duckdb", tmp_path / "r", night=date(2026, 1, 15),
             retention_days=10**6,
         )  # fmt: skip
 

@@ -78,11 +78,15 @@ def _stage_source(con: duckdb.DuckDBPyConnection, source: Source, plans: list[Ta
 
 
 def stage_new_rows(
-    con: duckdb.DuckDBPyConnection, arguments: Sequence[str | Path], keep_from: datetime
+    con: duckdb.DuckDBPyConnection,
+    arguments: Sequence[str | Path],
+    keep_from: datetime,
+    not_after: datetime | None = None,
 ) -> Ingest:
     """Read every source's rows beyond its watermark into the in-memory ``new_rows``.
 
-    Rows older than ``keep_from`` (already out of retention) are not kept.
+    Rows older than ``keep_from`` (already out of retention) are not kept; rows after
+    ``not_after`` (``advisor.events.analysis_horizon``) are bad rows.
 
     Raises:
         NoSourcesError: nothing matched ``arguments``.
@@ -110,7 +114,7 @@ def stage_new_rows(
         if source.readable:
             ingest.plans.extend(plans)
     con.execute("DROP VIEW IF EXISTS source_rows")
-    collect_problems(con, {s.path: s for s in ingest.sources})
+    collect_problems(con, {s.path: s for s in ingest.sources}, not_after)
     con.execute(
         "CREATE TABLE new_rows AS SELECT * REPLACE (source::VARCHAR AS source, "
         "src_table::VARCHAR AS src_table, kind::VARCHAR AS kind, old_state::VARCHAR AS old_state, "

@@ -21,6 +21,7 @@ import duckdb
 from advisor.analysis import Analysis
 from advisor.config import BreakerConfig, load_config
 from advisor.errors import StoreError, UsageError, first_line
+from advisor.events import analysis_horizon
 from advisor.limits import MAX_RETENTION_DAYS, date_in_range
 from advisor.nightly.hooks import checkpoint
 from advisor.nightly.ingest import Ingest, stage_new_rows, write_ingest
@@ -123,7 +124,9 @@ def run_nightly(
         checkpoint("locked")
         con = open_store(store_path)
         try:
-            ingest = stage_new_rows(con, sources, keep_from)
+            # rows more than a day after the later of the clock and the night are bad rows
+            horizon = analysis_horizon(night_window(night).end)
+            ingest = stage_new_rows(con, sources, keep_from, horizon)
             checkpoint("staged")
             analysis = analyze_night(con, night, breaker_config, settings)
             previous = previous_advice(con, night, stability.confirm_window)
