@@ -1,7 +1,8 @@
 -- breaker_events(id, ts, host, event_type, details): the seed guide's layout.
 -- One row per state change or call outcome; `details` is JSON, parsed once per row
 -- with only the keys its kind can carry (typed: numbers arrive as numbers, numeric
--- strings are accepted). `before_call` rows are not calls and are dropped; anything
+-- strings are accepted; any other type, or details that are not a JSON object, is a
+-- problem row). `before_call` rows are not calls and are dropped; anything
 -- else unrecognised is a problem row.
 WITH parsed AS (
     SELECT
@@ -38,6 +39,7 @@ SELECT
         text_problem,
         row_problem(raw_ts, ts, raw_host),
         CASE
+            WHEN details_problem(details) IS NOT NULL THEN details_problem(details)
             WHEN details IS NOT NULL AND t IS NULL AND c IS NULL THEN 'details is not valid JSON'
             WHEN etype IS NULL THEN 'event_type is empty'
             WHEN etype NOT IN ('state_change', 'success', 'failure', 'rejected', 'neutral')
@@ -45,6 +47,11 @@ SELECT
             WHEN etype = 'state_change' AND norm_state(coalesce(t.new_state, t.new)) IS NULL
                 THEN 'state_change without a recognisable new state'
         END,
+        CASE WHEN etype = 'state_change'
+            THEN number_problem(details, 'reset_timeout_s', t.reset_timeout_s)
+            ELSE coalesce(number_problem(details, 'retry_after_s', c.retry_after_s),
+                number_problem(details, 'status', c.status),
+                number_problem(details, 'elapsed_ms', c.elapsed_ms)) END,
         seconds_problem('retry_after_s', c.retry_after_s),
         seconds_problem('reset_timeout_s', t.reset_timeout_s),
         finite_problem('elapsed_ms', c.elapsed_ms)

@@ -85,6 +85,30 @@ CREATE OR REPLACE MACRO finite_problem(name, v) AS (
         THEN name || ' ' || CAST(v AS VARCHAR) || ' is not a finite number' END
 );
 
+-- `breaker_events.details` (docs/design.md "Input") is a JSON object; a number it
+-- carries is a JSON number or a numeric string. Anything else is a wrong type: a bad row
+-- (`"retry_after_s": "soon"`, details that are an array, a bare number or a string).
+CREATE OR REPLACE MACRO json_kind(t) AS (
+    CASE WHEN t IN ('UBIGINT', 'BIGINT', 'DOUBLE') THEN 'a number'
+        WHEN t = 'VARCHAR' THEN 'a string' WHEN t = 'NULL' THEN 'null'
+        WHEN t = 'ARRAY' THEN 'an array' WHEN t = 'BOOLEAN' THEN 'a boolean'
+        ELSE 'an object' END
+);
+CREATE OR REPLACE MACRO details_problem(details) AS (
+    CASE WHEN details IS NULL THEN NULL
+        WHEN TRY(json_type(details)) IS NULL THEN 'details is not valid JSON'
+        WHEN json_type(details) <> 'OBJECT'
+            THEN 'details is ' || json_kind(json_type(details)) || ', not a JSON object'
+    END
+);
+CREATE OR REPLACE MACRO number_problem(details, name, v) AS (
+    CASE WHEN (v IS NULL AND TRY(json_type(details, '$.' || name)) <> 'NULL')
+            OR TRY(json_type(details, '$.' || name)) IN ('BOOLEAN', 'ARRAY', 'OBJECT')
+        THEN name || ' ' || left(json_extract(details, '$.' || name)::VARCHAR, 40)
+            || ' is not a number (' || json_kind(json_type(details, '$.' || name)) || ')'
+    END
+);
+
 -- Roles the configuration gives a breaker of their own (docs/design.md "Breakers"): the
 -- runtime keeps one per (host, role) when `BreakerConfig.effective(host, role)` differs
 -- from `effective(host)`. advisor.breakers.use_config sets the variable from the config

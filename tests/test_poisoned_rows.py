@@ -86,6 +86,44 @@ def test_absurd_numbers_in_details_are_bad_rows(tmp_path, advise_json, etype, de
     assert source_of(report, other)["events"] == 1
 
 
+@pytest.mark.parametrize(
+    ("etype", "details", "words"),
+    [
+        ("failure", '{"state":"closed","retry_after_s":"soon"}',
+         'retry_after_s "soon" is not a number'),
+        ("failure", '{"state":"closed","retry_after_s":[5]}', "retry_after_s [5] is not a number"),
+        ("failure", '{"state":"closed","retry_after_s":true}',
+         "retry_after_s true is not a number"),
+        ("failure", '{"state":"closed","elapsed_ms":"fast"}', "elapsed_ms"),
+        ("failure", '{"state":"closed","status":"teapot"}', "status"),
+        ("state_change", '{"old_state":"closed","new_state":"open","reset_timeout_s":"long"}',
+         "reset_timeout_s"),
+        ("failure", "[1, 2]", "details is an array, not a JSON object"),
+        ("failure", "42", "details is a number, not a JSON object"),
+        ("failure", "4.5", "details is a number, not a JSON object"),
+        ("failure", '"closed"', "details is a string, not a JSON object"),
+        ("state_change", "[]", "details is an array, not a JSON object"),
+    ],
+)  # fmt: skip
+def test_wrong_types_in_details_are_bad_rows(tmp_path, advise_json, etype, details, words):
+    path = poisoned_event(tmp_path / "m.sqlite3", etype, details)
+    other = m.breaker_events(tmp_path / "other.sqlite3", [call(T0 + 2, "good.example", "success")])
+    report = advise_json(path, other)
+    assert_one_bad_row(report, path, len(GOOD) + 1, words)
+    warning = next(w for w in source_of(report, path)["warnings"] if words in w)
+    assert "table breaker_events" in warning, warning
+    assert source_of(report, other)["events"] == 1
+
+
+def test_numeric_strings_and_nulls_in_details_are_kept(tmp_path, advise_json):
+    details = '{"state":"closed","retry_after_s":"12","status":null,"elapsed_ms":"3.5"}'
+    path = poisoned_event(tmp_path / "m.sqlite3", "failure", details)
+    report = advise_json(path)
+    assert source_of(report, path)["skipped"] == 0
+    bad = next(h for h in report["hosts"] if h["host"] == "bad.example")
+    assert bad["metrics"]["retry_after_s"]["max"] == 12
+
+
 def test_real_retry_after_values_above_any_cap_are_kept(tmp_path, advise_json):
     details = '{"state":"closed","retry_after_s":86400}'
     path = poisoned_event(tmp_path / "m.sqlite3", "failure", details)
