@@ -19,6 +19,8 @@ MAX_LOST_WEIGHT = 1000.0  # --lost-weight: 0 to 1000
 MAX_SETTING = 1e9  # any other rules-file number: 0 to 10^9
 MAX_RETENTION_DAYS = 36_600  # nightly --retention-days: 1 to 100 years
 MAX_SIM_HOURS = 24 * 366.0  # simulate --hours: up to one year of virtual time
+MAX_SIM_SEED = 2**63 - 1  # simulate --seed: 0 to a SQLite / 64-bit integer's maximum
+MAX_SIM_WORKERS = 64  # simulate --workers: processes (never more than the scenario's hosts)
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)  # --until, --end, --night: from 1970-01-01
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)  # ...to 9000-01-01 (room for windows, lookbacks)
 DATE_RANGE = "1970-01-01 to 9000-01-01"

@@ -174,3 +174,56 @@ def test_a_symlinked_target_is_written_through(manifest, tmp_path):
     code, _, err = run("report", manifest, *WINDOW, "--out", link)
     assert code == 0, err
     assert link.is_symlink() and "<html" in real.read_text().lower()
+
+
+SIMULATE = ["simulate", "--scenario", "outage", "--hours", "0.01", "--seed", "1", "--end",
+            str(T0)]  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["file", "symlink to a file"])
+def test_simulate_out_that_is_not_a_folder_is_refused(manifest, tmp_path, kind):
+    out = manifest if kind == "file" else tmp_path / "link"
+    if kind != "file":
+        out.symlink_to(manifest)
+    before = manifest.read_bytes()
+    for force in ([], ["--force"]):
+        code, _, err = run(*SIMULATE, "--out", out, *force)
+        assert code == 2, err
+        one_line_error(err, "--out", "not a folder")
+    assert manifest.read_bytes() == before
+
+
+def test_simulate_force_never_writes_through_a_link(manifest, tmp_path):
+    """A run file that is a symlink or hard link to a file elsewhere (a real manifest, a
+    production breakers.yaml) is replaced, never written through."""
+    elsewhere = tmp_path / "prod"
+    elsewhere.mkdir()
+    config = elsewhere / "breakers.yaml"
+    config.write_text("defaults: {fail_max: 5}\n")
+    notes = elsewhere / "notes.json"
+    notes.write_text("{}\n")
+    out = tmp_path / "sim"
+    out.mkdir()
+    (out / "breakers.yaml").symlink_to(config)
+    os.link(notes, out / "truth.json")
+    (out / "manifest.sqlite3").symlink_to(manifest)
+    before = manifest.read_bytes()
+    code, _, err = run(*SIMULATE, "--out", out, "--force")
+    assert code == 0, err
+    assert config.read_text() == "defaults: {fail_max: 5}\n" and notes.read_text() == "{}\n"
+    assert manifest.read_bytes() == before
+    for name in ("breakers.yaml", "truth.json", "manifest.sqlite3"):
+        assert not (out / name).is_symlink() and (out / name).stat().st_nlink == 1
+
+
+def test_simulate_dangling_link_is_an_earlier_run_file(tmp_path):
+    """Without --force a dangling symlink in --out is refused like any earlier run file
+    (it was written through, creating the file it points at)."""
+    out = tmp_path / "sim"
+    out.mkdir()
+    target = tmp_path / "elsewhere.yaml"
+    (out / "breakers.yaml").symlink_to(target)
+    code, _, err = run(*SIMULATE, "--out", out)
+    assert code == 2, err
+    one_line_error(err, "already holds a run", "--force")
+    assert not target.exists()

@@ -145,6 +145,11 @@ def test_replay_bad_values(manifest, flags, words):
         (["--end", "1970-01-01T00:30:00Z"], ["--end", "before 1970-01-01"]),
         (["--hours", "inf"], ["--hours", "finite"]),
         (["--hours", "1e308"], ["--hours"]),
+        (["--seed", "-1"], ["--seed", "whole number from 0 to 9,223,372,036,854,775,807"]),
+        (["--seed", str(2**63)], ["--seed", "whole number from 0"]),
+        (["--workers", "65"], ["--workers", "from 1 to 64 or 'auto'"]),
+        (["--workers", "0"], ["--workers", "from 1 to 64"]),
+        (["--workers", "1e9"], ["--workers", "from 1 to 64"]),
     ],
 )
 def test_simulate_bad_values_leave_no_folder(tmp_path, flags, words):

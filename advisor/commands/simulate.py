@@ -25,14 +25,19 @@ def simulate(
     out: Annotated[
         Path,
         typer.Option(
-            "--out", "-o", help="Folder for manifest.sqlite3, breakers.yaml and truth.json."
+            "--out",
+            "-o",
+            help="Folder for manifest.sqlite3, breakers.yaml and truth.json (an earlier "
+            "run's files are replaced only with --force, never written through a link).",
         ),
     ],
     hours: Annotated[
         float,
         typer.Option("--hours", help="Hours of virtual time to simulate (up to 8784).", min=0.001),
     ] = 1.0,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same events).")] = 0,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Random seed, 0 to 2^63-1 (same seed, same events).")
+    ] = 0,
     end: Annotated[
         str,
         typer.Option(
@@ -43,7 +48,7 @@ def simulate(
         str,
         typer.Option(
             "--workers",
-            help="Processes sharing the hosts: a number, or 'auto' (one per CPU, at most 2, "
+            help="Processes sharing the hosts: 1 to 64, or 'auto' (one per CPU, at most 2, "
             "for runs of 100,000 calls or more). Each host's events are the same for any "
             "number; the row ids are the same for the same number.",
         ),

@@ -22,7 +22,14 @@ import yaml
 
 from advisor.config import BreakerConfig, load_config, normalize_host
 from advisor.errors import BreakerOpenError, TelemetryError, UsageError
-from advisor.limits import DATE_RANGE, EARLIEST, MAX_SIM_HOURS, number_in
+from advisor.limits import (
+    DATE_RANGE,
+    EARLIEST,
+    MAX_SIM_HOURS,
+    MAX_SIM_SEED,
+    MAX_SIM_WORKERS,
+    number_in,
+)
 from advisor.simulate.clock import VirtualClock, pybreaker_clock
 from advisor.simulate.hosts import (
     BURST,
@@ -124,15 +131,17 @@ def simulate(
     effective settings go to ``truth.json`` (``hosts.<host>.config``).
 
     Raises:
-        UsageError: unknown scenario, ``hours`` not positive, ``workers`` neither positive
-            nor ``auto``, bad ``end``, ``host_config`` names a host the scenario does not
-            have, or ``out_dir`` holds an earlier run and ``overwrite`` is false.
+        UsageError: unknown scenario, ``hours``, ``seed`` or ``workers`` outside their
+            ranges (docs/design.md "Ranges"; ``workers`` may be ``auto``), bad ``end``,
+            ``host_config`` names a host the scenario does not have, ``out_dir`` is not a
+            folder, or it holds an earlier run and ``overwrite`` is false.
         ConfigError: ``host_config`` or ``defaults`` holds a bad key or value.
         TelemetryError: the manifest could not be written, or a worker failed.
     """
     started = time.perf_counter()
     spec = scenario(scenario_name)
     hours = number_in("--hours", hours, 0, MAX_SIM_HOURS, low_open=True)
+    seed = _seed(seed)
     workers = _worker_count(workers, spec, hours)
     stop = resolve_end(end)
     start = stop - hours * 3600.0
@@ -187,7 +196,7 @@ def _simulate_into(
     defaults: dict[str, float] | None,
     started: float,
 ) -> SimulationResult:
-    config_path.write_text(yaml_text, encoding="utf-8")
+    _write_new(config_path, yaml_text)
     config = load_config(config_path, env={})
     run_id = f"sim-{spec.name}-{seed}"
     # the table, once; no index: it would add half again to the cost of writing a row
@@ -208,7 +217,7 @@ def _simulate_into(
     hosts = _build_hosts(spec, spec.hosts, config, seed, start, stop, VirtualClock(start))
     overridden = host_config is not None or defaults is not None
     truth = _truth(spec, config, hosts, seed, start, stop, run_id, overridden)
-    truth_path.write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
+    _write_new(truth_path, json.dumps(truth, indent=2) + "\n")
     elapsed = time.perf_counter() - started
     return SimulationResult(
         out, manifest, config_path, truth_path, events, calls, start, stop, elapsed
@@ -238,11 +247,24 @@ def default_workers(scenario_name: str, hours: float) -> int:
     return max(1, min(2, cpus))
 
 
+def _seed(seed: int) -> int:
+    """``seed`` when it is a whole number from 0 to ``MAX_SIM_SEED``.
+
+    Raises:
+        UsageError: anything else (a negative seed would give another seed's events).
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SIM_SEED:
+        raise UsageError(
+            f"--seed: expected a whole number from 0 to {MAX_SIM_SEED:,}, got {seed!r}"
+        )
+    return seed
+
+
 def _worker_count(workers: int | str, spec: Scenario, hours: float) -> int:
     """``workers`` as a number of processes (``"auto"`` resolved).
 
     Raises:
-        UsageError: neither a positive number nor ``auto``.
+        UsageError: neither a number from 1 to ``MAX_SIM_WORKERS`` nor ``auto``.
     """
     if isinstance(workers, str):
         text = workers.strip().lower()
@@ -251,8 +273,11 @@ def _worker_count(workers: int | str, spec: Scenario, hours: float) -> int:
         count = int(text) if text.isdigit() else 0
     else:
         count = workers if isinstance(workers, int) and not isinstance(workers, bool) else 0
-    if count < 1:
-        raise UsageError(f"--workers must be a positive number or 'auto', got {workers!r}")
+    if not 1 <= count <= MAX_SIM_WORKERS:
+        raise UsageError(
+            f"--workers: expected a whole number from 1 to {MAX_SIM_WORKERS} or 'auto', "
+            f"got {workers!r}"
+        )
     return count
 
 
@@ -485,8 +510,20 @@ def _run_parallel(jobs: list[_Job], progress: Callable[[float], None] | None) ->
 
 
 def _prepare_out_dir(out: Path, overwrite: bool) -> tuple[Path, Path, Path]:
+    """The run's three files in ``out`` (created), none of them left in place.
+
+    ``out`` must be a folder (or not exist). A file of an earlier run is only replaced
+    with ``overwrite``, and then removed first (its ``-wal`` / ``-shm`` / ``-journal``
+    too) and created anew: a run file that is a symlink or hard link to another file
+    (a real manifest, a production breakers.yaml) is never written through
+    (docs/design.md "Output files").
+    """
     manifest, config_path, truth_path = out / MANIFEST_NAME, out / CONFIG_NAME, out / TRUTH_NAME
-    leftovers = [p for p in (manifest, config_path, truth_path) if p.exists()]
+    if os.path.lexists(out) and not out.is_dir():
+        raise UsageError(f"--out {out}: not a folder (simulate writes a run folder)")
+    files = [Path(f"{p}{suffix}") for p in (manifest, config_path, truth_path)
+             for suffix in ("", "-wal", "-shm", "-journal")]  # fmt: skip
+    leftovers = [p for p in (manifest, config_path, truth_path) if os.path.lexists(p)]
     if leftovers and not overwrite:
         raise UsageError(
             f"{out} already holds a run ({', '.join(p.name for p in leftovers)}); "
@@ -494,11 +531,17 @@ def _prepare_out_dir(out: Path, overwrite: bool) -> tuple[Path, Path, Path]:
         )
     try:
         out.mkdir(parents=True, exist_ok=True)
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(f"{manifest}{suffix}").unlink(missing_ok=True)
+        for path in files:
+            path.unlink(missing_ok=True)
     except OSError as exc:
         raise UsageError(f"{out}: cannot prepare output folder: {exc}") from None
     return manifest, config_path, truth_path
+
+
+def _write_new(path: Path, text: str) -> None:
+    """Write ``text`` to a file that must not exist yet (never through a link)."""
+    with open(path, "x", encoding="utf-8") as handle:
+        handle.write(text)
 
 
 def _run(
