@@ -54,8 +54,7 @@ from typing import Any
 import numpy as np
 
 from advisor import analyze
-from advisor.replay import Setting, load_timelines, run_breaker, truth_health
-from advisor.replay.timeline import seconds_to_us
+from advisor.replay import Setting, load_timelines, replay, truth_health
 from advisor.simulate import SCENARIOS, simulate
 
 DATA = Path(__file__).resolve().parent / ".data" / "advice"
@@ -146,17 +145,7 @@ def run_dir(scenario: str, seed: int, tuning: str, hours: float, fresh: bool) ->
 
 def true_costs(timeline: Any, settings: list[Setting]) -> np.ndarray:
     """True cost (wasted + W * lost) of each setting over ``timeline`` (truth health)."""
-    failures = sum(run.failures for run in timeline.runs)
-    out = np.empty(len(settings))
-    for k, s in enumerate(settings):
-        lost = spared = 0
-        reset_us, cap_us = seconds_to_us(s.reset_timeout_s), seconds_to_us(s.retry_after_cap_s)
-        for run in timeline.runs:
-            counts = run_breaker(run, s.fail_max, reset_us, s.success_threshold, cap_us)
-            lost += counts.refused_ok
-            spared += counts.refused_fail
-        out[k] = failures - spared + W * lost
-    return out
+    return np.array([replay(timeline, s, timings=False).cost(W) for s in settings])
 
 
 def grid_settings(base: Setting) -> list[Setting]:

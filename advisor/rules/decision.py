@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from advisor.replay.evaluate import replay
 from advisor.replay.machine import Setting, run_breaker
 from advisor.replay.timeline import FAIL, NEUTRAL, OK, Run, Timeline, seconds_to_us
 
@@ -104,17 +105,8 @@ def candidates(
 
 def replay_costs(timeline: Timeline, setting: Setting) -> tuple[int, int]:
     """(wasted, lost) of ``setting`` over one timeline."""
-    reset_us, cap_us = (
-        seconds_to_us(setting.reset_timeout_s),
-        seconds_to_us(setting.retry_after_cap_s),
-    )
-    lost = spared = failures = 0
-    for run in timeline.runs:
-        counts = run_breaker(run, setting.fail_max, reset_us, setting.success_threshold, cap_us)
-        lost += counts.refused_ok
-        spared += counts.refused_fail
-        failures += run.failures
-    return failures - spared, lost
+    result = replay(timeline, setting, timings=False)
+    return result.wasted, result.lost
 
 
 def expected_costs(
