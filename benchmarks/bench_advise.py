@@ -164,7 +164,8 @@ def _run_rows(
 
 
 def dataset(events: int, hosts: int, files: int) -> Path:
-    folder = DATA / f"breaker-e{events}-h{hosts}-f{files}"
+    # the epoch is in the name: cached data from another epoch would all be in the future
+    folder = DATA / f"breaker-e{events}-h{hosts}-f{files}-t{int(T_END)}"
     if not (folder / "complete").exists():
         shutil.rmtree(folder, ignore_errors=True)
         started = time.perf_counter()
