@@ -55,6 +55,7 @@ import numpy as np
 
 from advisor import analyze
 from advisor.replay import Setting, load_timelines, replay, truth_health
+from advisor.rules.decision import distance
 from advisor.simulate import SCENARIOS, simulate
 
 DATA = Path(__file__).resolve().parent / ".data" / "advice"
@@ -154,14 +155,6 @@ def grid_settings(base: Setting) -> list[Setting]:
     ]
 
 
-def _distance(a: Setting, b: Setting) -> float:
-    return (
-        abs(math.log(a.fail_max / b.fail_max))
-        + abs(math.log(a.reset_timeout_s / b.reset_timeout_s))
-        + abs(math.log(a.success_threshold / b.success_threshold))
-    )
-
-
 def near_optimal(grid: list[Setting], costs: np.ndarray) -> list[int]:
     """Cells within 2 % + 1 call of the cheapest (the noise of one realisation of the
     traffic: on a flat cost surface all of them are optima)."""
@@ -171,7 +164,7 @@ def near_optimal(grid: list[Setting], costs: np.ndarray) -> list[int]:
 
 def optimum(grid: list[Setting], costs: np.ndarray, current: Setting) -> tuple[Setting, float]:
     """Of the near-optimal cells, the one nearest today's setting."""
-    k = min(near_optimal(grid, costs), key=lambda i: (_distance(grid[i], current), costs[i]))
+    k = min(near_optimal(grid, costs), key=lambda i: (distance(grid[i], current), costs[i]))
     return grid[k], float(costs[k])
 
 

@@ -198,9 +198,10 @@ def reconstruct(
     d = down_stretches(raw, hidden_after, retry_after)
     if not d.any():
         return _empty(length, inferred, begin)
-    first, last, starts, ra_until, age_lo, age_hi = _down_runs(times, d, retry_after, length, begin)
+    first, last, starts, ra_until, following, age_lo, age_hi = _down_runs(
+        times, d, retry_after, length, begin
+    )
     has_next = last + 1 < times.size
-    following = np.where(has_next, times[np.minimum(last + 1, times.size - 1)], length)
     # scale-free: the geometric mean of the outage's age at both ends of the gap
     age = np.sqrt(age_lo * age_hi) if position is None else position(age_lo, age_hi)
     ends = np.clip(starts + np.asarray(age).astype(np.int64), times[last], following)
@@ -278,8 +279,8 @@ def _down_runs(
 ) -> tuple[np.ndarray, ...]:
     """Per run of consecutive failures among observed calls: index of its first and
     last failure, when it started (half-way from the previous success), the latest
-    Retry-After deadline it was given, and its age at its last failure and at the next
-    observation (the window end when there is none)."""
+    Retry-After deadline it was given, when the next observation came (the window end
+    when there is none), and its age at its last failure and at that observation."""
     first = np.flatnonzero(d & ~np.concatenate([[False], d[:-1]]))  # first failure of a run
     last = np.flatnonzero(d & ~np.concatenate([d[1:], [False]]))  # last failure of a run
     starts = np.where(first > 0, (times[np.maximum(first - 1, 0)] + times[first]) // 2, begin)
@@ -288,7 +289,7 @@ def _down_runs(
     following = np.where(last + 1 < times.size, times[np.minimum(last + 1, times.size - 1)], length)
     age_lo = np.maximum(times[last] - starts, _MIN_ELAPSED_US).astype(float)
     age_hi = np.maximum(following - starts, age_lo)
-    return first, last, starts, ra_until, age_lo, age_hi
+    return first, last, starts, ra_until, following, age_lo, age_hi
 
 
 def outage_ages(
@@ -313,7 +314,7 @@ def outage_ages(
     if not d.any():
         none = np.zeros(0)
         return none, none, none, none.astype(bool), none.astype(bool)
-    _, last, starts, ra_until, age_lo, age_hi = _down_runs(times, d, retry_after, length, begin)
+    _, last, starts, ra_until, _, age_lo, age_hi = _down_runs(times, d, retry_after, length, begin)
     return starts, age_lo, age_hi, last + 1 >= times.size, ra_until > 0
 
 

@@ -122,7 +122,8 @@ def expected_costs(
     return result
 
 
-def _distance(a: Setting, b: Setting) -> float:
+def distance(a: Setting, b: Setting) -> float:
+    """How far apart two settings are: summed log ratios of their knobs."""
     return (
         abs(math.log(a.fail_max / b.fail_max))
         + abs(math.log(a.reset_timeout_s / b.reset_timeout_s))
@@ -136,13 +137,13 @@ def choose(
     """(chosen, optimum): the cheapest setting, and the one to recommend: today's when
     it is within tolerance of the optimum, else the nearest today's within it."""
     cfg = settings["decision"]
-    optimum = min(costs, key=lambda s: (costs[s].cost, _distance(s, current)))
+    optimum = min(costs, key=lambda s: (costs[s].cost, distance(s, current)))
     best = costs[optimum].cost
     tolerance = max(cfg["tolerance_calls"], cfg["tolerance_fraction"] * best)
     if costs[current].cost <= best + tolerance:
         return current, optimum
     near = [s for s in costs if costs[s].cost <= best + tolerance]
-    chosen = min(near, key=lambda s: (_distance(s, current), costs[s].cost))
+    chosen = min(near, key=lambda s: (distance(s, current), costs[s].cost))
     return chosen, optimum
 
 
