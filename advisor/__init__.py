@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"  # before the imports: submodules read it
-
-from typing import TYPE_CHECKING, Any  # noqa: E402
+from typing import TYPE_CHECKING, Any
 
 from advisor.errors import (
     AdvisorError,
@@ -14,26 +12,28 @@ from advisor.errors import (
     StoreError,
     UsageError,
 )
+from advisor.version import __version__
 from advisor.window import Window
 
 if TYPE_CHECKING:
-    from advisor.analysis import Analysis, HostResult, analyze
+    from advisor.api import Analysis, HostResult, analyze, what_if
     from advisor.nightly import History
 
-_FROM_ANALYSIS = frozenset({"Analysis", "HostResult", "analyze"})
+_FROM_API = frozenset({"Analysis", "HostResult", "analyze", "what_if"})
 
 
 def __getattr__(name: str) -> Any:
-    """``Analysis``, ``HostResult`` and ``analyze``, imported on first use.
+    """``Analysis``, ``HostResult``, ``analyze`` and ``what_if`` (``advisor.api``),
+    imported on first use.
 
-    ``advisor.analysis`` loads DuckDB and NumPy; code that only needs the breaker runtime
+    The pipeline loads DuckDB and NumPy; code that only needs the breaker runtime
     (``advisor.telemetry``, the simulator's worker processes) starts faster without them.
     """
-    if name not in _FROM_ANALYSIS:
+    if name not in _FROM_API:
         raise AttributeError(f"module 'advisor' has no attribute {name!r}")
-    from advisor import analysis
+    from advisor import api
 
-    value = getattr(analysis, name)
+    value = getattr(api, name)
     globals()[name] = value
     return value
 
@@ -59,4 +59,5 @@ __all__ = [
     "__version__",
     "analyze",
     "open_history",
+    "what_if",
 ]

@@ -10,6 +10,8 @@ escapes; everything else is kept.
 from __future__ import annotations
 
 import unicodedata
+from functools import cache
+from typing import Any
 
 
 def printable(text: str) -> str:
@@ -24,3 +26,23 @@ def printable(text: str) -> str:
             code = ord(ch)
             out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
     return "".join(out)
+
+
+_TABLE = """<table class="breaker-advisor">
+<caption>{{ caption }}</caption>
+<thead><tr>{% for c in columns %}<th>{{ c }}</th>{% endfor %}</tr></thead>
+<tbody>{% for row in rows %}<tr>{% for v in row %}<td>{{ v }}</td>{% endfor %}</tr>{% endfor %}
+</tbody></table>"""
+
+
+@cache
+def _table_template() -> Any:
+    import jinja2  # only a notebook's rich display needs it
+
+    return jinja2.Environment(autoescape=True).from_string(_TABLE)
+
+
+def html_table(caption: str, columns: list[str], rows: list[list[Any]]) -> str:
+    """An autoescaped HTML table for Jupyter's rich display (host names and reasons are
+    user data)."""
+    return str(_table_template().render(caption=caption, columns=columns, rows=rows))

@@ -6,7 +6,7 @@ analyses the manifest as a user would (the whole run as the window); then every 
 recorded request stream is replayed through pybreaker's state machine against the host's
 *true* health, for today's setting, for the advised one, and for every cell of the grid
 (fail_max 2-20 x reset_timeout_s log-spaced 5-3600 s x success_threshold 1-3). True cost
-= wasted + w * lost (DESIGN.md), *down* as ``advisor.replay.truth`` has it.
+= wasted + w * lost (DESIGN.md), *down* as ``advisor.simulate.truth`` has it.
 
 Printed per scenario and overall:
   * right direction: per knob, the advice moves toward the optimum's value, or stays
@@ -54,9 +54,10 @@ from typing import Any
 import numpy as np
 
 from advisor import analyze
-from advisor.replay import Setting, load_timelines, replay, truth_health
-from advisor.rules.decision import distance
+from advisor.advice.replay import Setting, load_timelines, replay
+from advisor.advice.rules.decision import distance
 from advisor.simulate import SCENARIOS, simulate
+from tests.helpers.truth import truth_health
 
 DATA = Path(__file__).resolve().parent / ".data" / "advice"
 END = "2026-11-28T06:00:00Z"

@@ -222,14 +222,14 @@ def time_seed_sql(paths: list[Path]) -> float:
 def breakdown(folder: Path) -> dict[str, float]:
     """Seconds per stage of one in-process analysis (what the advise wall time is made of)."""
     from advisor import queries
-    from advisor.analysis import analyze_window
+    from advisor.advice.replay import attach_replay
+    from advisor.advice.rules import load_rule_settings
     from advisor.config import load_config
-    from advisor.database import connect
-    from advisor.events import load_events
-    from advisor.metrics import compute_relations, host_metrics
-    from advisor.replay import attach_replay
-    from advisor.rules import load_rule_settings
-    from advisor.sources import open_sources
+    from advisor.ingest.database import connect
+    from advisor.ingest.events import load_events
+    from advisor.ingest.sources import open_sources
+    from advisor.metrics.hosts import compute_relations, host_metrics
+    from advisor.pipeline import analyze_window
     from advisor.window import make_window, parse_until
 
     stages: dict[str, float] = {}

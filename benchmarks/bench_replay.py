@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from advisor import analyze
-from advisor.replay import (
+from advisor.advice.replay import (
     Setting,
     build_timeline,
     default_grid,
@@ -31,9 +31,9 @@ from advisor.replay import (
     load_timelines,
     run_breaker,
 )
-from advisor.replay.health import US
-from advisor.replay.timeline import FAIL, OK, REFUSED, Run
-from advisor.rules import load_rule_settings
+from advisor.advice.replay.health import US
+from advisor.advice.replay.timeline import FAIL, OK, REFUSED, Run
+from advisor.advice.rules import load_rule_settings
 from advisor.simulate import simulate
 
 DATA = Path(__file__).resolve().parent / ".data"

@@ -22,7 +22,7 @@ from pathlib import Path
 from bench_advise import DATA, dataset
 
 from advisor import analyze
-from advisor.report import render_report
+from advisor.outputs.report import render_report
 
 DEMO_END = "2026-01-15T08:00:00Z"
 

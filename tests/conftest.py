@@ -5,7 +5,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from advisor.cli import advise_app
+from advisor.cli.app import advise_app
 
 
 @pytest.fixture(autouse=True)

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from advisor.cli import app
+from advisor.cli.app import app
 from advisor.telemetry import SQLiteCooldownStore, control
-from tests import manifests as m
-from tests.manifests import T0
+from tests.helpers import manifests as m
+from tests.helpers.manifests import T0
 
 
 def invoke(*args: object) -> tuple[int, str, str]:

@@ -15,14 +15,14 @@ import textwrap
 import pytest
 
 from advisor import analyze
-from advisor.breakers import configured_breakers
+from advisor.advice.replay import load_breaker_timelines, load_timelines
 from advisor.config import load_config
 from advisor.errors import BreakerOpenError
-from advisor.replay import load_breaker_timelines, load_timelines
+from advisor.ingest.breakers import configured_breakers
 from advisor.simulate import VirtualClock, pybreaker_clock
 from advisor.telemetry import BreakerRegistry, ManifestWriter
-from tests import manifests as m
-from tests.manifests import T0, call, change
+from tests.helpers import manifests as m
+from tests.helpers.manifests import T0, call, change
 
 H = "two.example"
 META = {"role": "metadata"}
@@ -371,8 +371,8 @@ def test_a_role_breakers_change_is_written_under_its_role(tmp_path):
     """`--write-config` / `--format yaml`: the host's own breaker's change goes under
     `hosts.<host>`, a role's own breaker's under `hosts.<host>.roles.<role>`; the
     written file gives each breaker the suggested value."""
-    from advisor.analysis import BreakerResult, HostResult
-    from advisor.patch import write_config, yaml_fragment
+    from advisor.model import BreakerResult, HostResult
+    from advisor.outputs.patch import write_config, yaml_fragment
 
     def rec(parameter: str, current: float, suggested: float) -> dict:
         return {"parameter": parameter, "current": current, "suggested": suggested,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
-from advisor.cli import app
-from tests import manifests as m
-from tests.manifests import T0, call, change
+from advisor.cli.app import app
+from tests.helpers import manifests as m
+from tests.helpers.manifests import T0, call, change
 
 ROWS = [
     change(T0 + 1, "quiet.example", "closed", "open"),

@@ -10,11 +10,11 @@ import time
 import pytest
 from typer.testing import CliRunner
 
-from advisor.cli import app
+from advisor.cli.app import app
 from advisor.telemetry import SQLiteCooldownStore
 from advisor.telemetry.cooldown import ENV_STORE
-from tests import manifests as m
-from tests.manifests import T0
+from tests.helpers import manifests as m
+from tests.helpers.manifests import T0
 
 YAML = """\
 defaults:

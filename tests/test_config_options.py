@@ -9,9 +9,9 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from advisor.cli import app
-from tests.manifests import T0
-from tests.replay_data import HOST, WINDOW, write
+from advisor.cli.app import app
+from tests.helpers.manifests import T0
+from tests.helpers.replay_data import HOST, WINDOW, write
 
 UNTIL = str(T0 + WINDOW)
 KNOBS = ("fail_max", "reset_timeout_s", "success_threshold")

@@ -13,7 +13,7 @@ import pytest
 from advisor.errors import ConfigError
 from advisor.telemetry import InMemoryCooldownStore, SQLiteCooldownStore, from_env, open_store
 from advisor.telemetry.cooldown import ENV_STORE, parse_store_url
-from tests.manifests import T0
+from tests.helpers.manifests import T0
 
 
 @pytest.fixture(params=["memory", "sqlite"])

@@ -5,9 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from advisor.replay.machine import Setting
-from advisor.rules import load_rule_settings
-from advisor.rules.decision import Costs, choose
+from advisor.advice.replay.machine import Setting
+from advisor.advice.rules import load_rule_settings
+from advisor.advice.rules.decision import Costs, choose
 
 SETTINGS = load_rule_settings()
 TODAY = Setting(5, 600.0)
@@ -39,7 +39,7 @@ def test_today_within_tolerance_is_kept():
 def test_help_does_not_import_scipy():
     code = (
         "import sys\n"
-        "from advisor.cli import advise_main\n"
+        "from advisor.cli.app import advise_main\n"
         "sys.argv = ['breaker-advise', '--help']\n"
         "try:\n    advise_main()\nexcept SystemExit:\n    pass\n"
         "print('scipy' in sys.modules)\n"

@@ -10,10 +10,10 @@ import os
 import pytest
 from typer.testing import CliRunner
 
-from advisor.cli import app
-from advisor.sources import discover_sources
-from tests import manifests as m
-from tests.manifests import T0, call
+from advisor.cli.app import app
+from advisor.ingest.sources import discover_sources
+from tests.helpers import manifests as m
+from tests.helpers.manifests import T0, call
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ from datetime import datetime
 import pytest
 from typer.testing import CliRunner
 
-from advisor.cli import app
-from tests import manifests as m
-from tests.manifests import T0, call, change
+from advisor.cli.app import app
+from tests.helpers import manifests as m
+from tests.helpers.manifests import T0, call, change
 
 ROWS = [change(T0, "h.example", "closed", "open")] + [
     call(T0 + 1 + i, "h.example", "failure") for i in range(10)

@@ -22,8 +22,8 @@ from advisor.config import load_config
 from advisor.errors import BreakerOpenError
 from advisor.simulate import VirtualClock, pybreaker_clock
 from advisor.telemetry import BreakerRegistry, ManifestWriter
-from tests import manifests as m
-from tests.manifests import T0, call, change
+from tests.helpers import manifests as m
+from tests.helpers.manifests import T0, call, change
 
 H = "a.example"
 UNTIL = T0 + 3600

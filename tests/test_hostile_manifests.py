@@ -23,9 +23,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from advisor.cli import app
-from advisor.nightly.store import open_store
-from tests.manifests import T0
+from advisor.cli.app import app
+from advisor.ingest.store import open_store
+from tests.helpers.manifests import T0
 
 UNTIL = T0 + 3600
 NIGHT = "2026-01-15"  # T0's day

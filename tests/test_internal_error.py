@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from advisor import cli
-from advisor.commands import common
-from tests import manifests as m
-from tests.manifests import T0, call
+from advisor.cli import common
+from tests.helpers import manifests as m
+from tests.helpers.manifests import T0, call
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
 

@@ -15,11 +15,12 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from advisor import cli, database
-from advisor.cli import app
-from advisor.sources import ROLLBACK_WARNING
-from tests import manifests as m
-from tests.manifests import T0, call, change
+from advisor import cli
+from advisor.cli.app import app
+from advisor.ingest import database
+from advisor.ingest.sources import ROLLBACK_WARNING
+from tests.helpers import manifests as m
+from tests.helpers.manifests import T0, call, change
 
 EVIL = "\x1b[31mevil\x1b]0;pwned\x07.example"
 ROWS = [change(T0, "a.example", "closed", "open")] + [
@@ -84,7 +85,7 @@ def test_out_of_memory_is_one_line_naming_the_option(tmp_path, monkeypatch, caps
             "Out of Memory Error: failed to allocate data of size 1.0 GiB (900 MiB/953 MiB used)"
         )
 
-    monkeypatch.setattr("advisor.commands.common.analyze", oom)
+    monkeypatch.setattr("advisor.cli.common.analyze", oom)
     monkeypatch.setattr(sys, "argv", ["breaker-advise", str(manifest), *WINDOW])
     with pytest.raises(SystemExit) as exit_:
         cli.advise_main()
@@ -96,8 +97,8 @@ def test_out_of_memory_is_one_line_naming_the_option(tmp_path, monkeypatch, caps
 
 
 def test_out_of_memory_while_reading_is_not_blamed_on_the_source():
-    from advisor.events import fail_source
-    from advisor.sources import Source
+    from advisor.ingest.events import fail_source
+    from advisor.ingest.sources import Source
 
     source = Source(path="x.sqlite3")
     with pytest.raises(duckdb.OutOfMemoryException):

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from advisor import analyze
-from tests import manifests as m
-from tests.manifests import T0, call, change
+from tests.helpers import manifests as m
+from tests.helpers.manifests import T0, call, change
 
 H = "a.example"
 

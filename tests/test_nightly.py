@@ -12,11 +12,11 @@ import pytest
 from typer.testing import CliRunner
 
 from advisor import analyze
-from advisor.analysis import HostResult
-from advisor.cli import app
+from advisor.cli.app import app
+from advisor.ingest.store import open_store, table_checksums
+from advisor.model import HostResult
 from advisor.nightly import StabilityRules, open_history, run_nightly
 from advisor.nightly.stability import classify
-from advisor.nightly.store import open_store, table_checksums
 from advisor.simulate import simulate
 
 NIGHTS = [date(2026, 1, day) for day in (1, 2, 3, 4)]

@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 
 from advisor.errors import StoreError
+from advisor.ingest.store import lock_path
 from advisor.nightly import run_nightly
 from advisor.nightly.hooks import KILL_ENV, SLEEP_ENV
-from advisor.nightly.store import lock_path
 from tests.test_nightly import NIGHTS, checksums, copy_runs, night_runs  # noqa: F401 - fixture
 
 
 def nightly_process(runs: Path, store: Path, out: Path, env: dict[str, str]) -> subprocess.Popen:
-    code = "import sys; from advisor.cli import main; sys.argv[0] = 'breaker-advisor'; main()"
+    code = "import sys; from advisor.cli.app import main; sys.argv[0] = 'breaker-advisor'; main()"
     args = ["nightly", str(runs), "--store", str(store), "--out", str(out), "--night",
             str(NIGHTS[1]), "--quiet"]  # fmt: skip
     return subprocess.Popen(

@@ -9,11 +9,11 @@ import os
 import pytest
 from typer.testing import CliRunner
 
-from advisor.cli import app
+from advisor.cli.app import app
 from advisor.errors import StoreError
-from advisor.nightly.store import lock_path, store_lock
-from tests import manifests as m
-from tests.manifests import T0
+from advisor.ingest.store import lock_path, store_lock
+from tests.helpers import manifests as m
+from tests.helpers.manifests import T0
 
 VICTIM = "precious data\n"
 

@@ -9,10 +9,10 @@ import sqlite3
 from datetime import date
 from pathlib import Path
 
+from advisor.ingest.store import open_store
 from advisor.nightly import run_nightly
-from advisor.nightly.store import open_store
-from tests import manifests as m
-from tests.manifests import T0
+from tests.helpers import manifests as m
+from tests.helpers.manifests import T0
 
 NIGHT = date(2026, 1, 15)  # T0's day
 

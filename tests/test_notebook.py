@@ -10,8 +10,8 @@ import pytest
 from nbclient import NotebookClient
 
 import advisor
-from tests import manifests as m
-from tests.manifests import T0, call, change
+from tests.helpers import manifests as m
+from tests.helpers.manifests import T0, call, change
 from tests.test_rules import HOURS, slow_host
 
 ROOT = Path(__file__).resolve().parent.parent

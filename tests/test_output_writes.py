@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from advisor import outputs
-from advisor.cli import app
-from tests import manifests as m
-from tests.manifests import T0, call, change
+from advisor.cli.app import app
+from advisor.outputs import files as outputs
+from tests.helpers import manifests as m
+from tests.helpers.manifests import T0, call, change
 
 ROWS = [change(T0, "a.example", "closed", "open")] + [
     call(T0 + 1 + i, "a.example", "success") for i in range(30)

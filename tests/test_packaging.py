@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 import advisor
-from advisor.cli import app
-from tests import manifests as m
-from tests.manifests import T0, call, change
+from advisor.cli.app import app
+from tests.helpers import manifests as m
+from tests.helpers.manifests import T0, call, change
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,7 +58,7 @@ def test_wheel_installs_and_runs_from_another_folder(tmp_path):
     ).stdout
     assert re.search(r"advisor/queries/events_breaker_events\.sql", names)
     assert re.search(r"advisor/templates/", names)
-    assert "advisor/rules/defaults.yaml" in names
+    assert "advisor/advice/rules/defaults.yaml" in names
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     py = env_dir / "bin" / "python"

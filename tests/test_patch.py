@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import yaml
 
-from tests import manifests as m
-from tests.manifests import T0
+from tests.helpers import manifests as m
+from tests.helpers.manifests import T0
 from tests.test_rules import HOURS, slow_host
 
 USER_YAML = """\

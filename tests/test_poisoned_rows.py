@@ -18,8 +18,8 @@ import pytest
 
 from advisor.errors import UsageError
 from advisor.telemetry import ManifestWriter, TelemetryListener, http_details
-from tests import manifests as m
-from tests.manifests import T0, call, change
+from tests.helpers import manifests as m
+from tests.helpers.manifests import T0, call, change
 
 GOOD = [change(T0, "good.example", "closed", "open", reset_timeout_s=30)] + [
     call(T0 + 1 + i, "good.example", "failure", retry_after_s=5) for i in range(20)
@@ -172,7 +172,7 @@ def test_absurd_reset_timeout_in_breaker_transitions(tmp_path, advise_json, valu
 def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """In a child process: a hang inside DuckDB must fail the test, not freeze the suite."""
     return subprocess.run(
-        [sys.executable, "-c", "from advisor.cli import advise_main; advise_main()", *args],
+        [sys.executable, "-c", "from advisor.cli.app import advise_main; advise_main()", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -340,7 +340,7 @@ def test_nightly_skips_poisoned_rows_and_keeps_the_rest(tmp_path):
     )
     night = datetime.fromtimestamp(T0, UTC).date().isoformat()
     done = subprocess.run(
-        [sys.executable, "-c", "from advisor.cli import main; main()", "nightly", str(path),
+        [sys.executable, "-c", "from advisor.cli.app import main; main()", "nightly", str(path),
          "--store", str(tmp_path / "h.duckdb"), "--out", str(tmp_path / "r"), "--night", night],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip

@@ -10,8 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from tests import manifests as m
-from tests.manifests import T0, call, change
+from tests.helpers import manifests as m
+from tests.helpers.manifests import T0, call, change
 
 ROWS = [change(T0 + i * 10, "h.example", "closed", "open") for i in range(20)] + [
     call(T0 + i, "h.example", "failure") for i in range(200)

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from advisor import sources
-from advisor.analysis import analyze
+from advisor.ingest import sources
+from advisor.pipeline import analyze
 from advisor.telemetry import ManifestWriter
-from tests.manifests import T0
+from tests.helpers.manifests import T0
 
 SETPRIV = shutil.which("setpriv")
 DROP_WRITE = ["--inh-caps=-dac_override,-dac_read_search",
@@ -70,7 +70,7 @@ def test_finished_wal_manifest_in_an_unwritable_folder_is_read(unwritable, tmp_p
     private.mkdir()
     env = {**os.environ, "TMPDIR": str(private)}
     done = without_write_access(
-        sys.executable, "-c", "from advisor.cli import advise_main; advise_main()",
+        sys.executable, "-c", "from advisor.cli.app import advise_main; advise_main()",
         "--format", "json", "--until", "latest", str(unwritable.parent), env=env,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -83,7 +83,7 @@ def test_finished_wal_manifest_in_an_unwritable_folder_is_read(unwritable, tmp_p
 
 def test_nightly_reads_a_finished_manifest_in_an_unwritable_folder(unwritable, tmp_path):
     done = without_write_access(
-        sys.executable, "-c", "from advisor.cli import main; main()", "nightly",
+        sys.executable, "-c", "from advisor.cli.app import main; main()", "nightly",
         str(unwritable.parent), "--store", str(tmp_path / "h.duckdb"),
         "--out", str(tmp_path / "out"), "--night", "2026-01-15",
     )  # fmt: skip

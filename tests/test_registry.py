@@ -15,7 +15,7 @@ from advisor.config import load_config
 from advisor.errors import BreakerOpenError
 from advisor.simulate import VirtualClock, pybreaker_clock
 from advisor.telemetry import BreakerRegistry, ManifestWriter, SQLiteCooldownStore
-from tests.manifests import T0
+from tests.helpers.manifests import T0
 
 YAML = """
 defaults:

@@ -8,9 +8,7 @@ import numpy as np
 import pytest
 
 from advisor import analyze
-from advisor.config import load_config
-from advisor.errors import UsageError
-from advisor.replay import (
+from advisor.advice.replay import (
     Grid,
     Setting,
     attach_replay,
@@ -24,11 +22,13 @@ from advisor.replay import (
     replay,
     trade_offs,
 )
-from advisor.replay.health import US
-from advisor.replay.timeline import FAIL, OK, REFUSED
-from advisor.rules import load_rule_settings
-from tests.manifests import T0
-from tests.replay_data import HOST, OUTAGES, WINDOW, run, write
+from advisor.advice.replay.health import US
+from advisor.advice.replay.timeline import FAIL, OK, REFUSED
+from advisor.advice.rules import load_rule_settings
+from advisor.config import load_config
+from advisor.errors import UsageError
+from tests.helpers.manifests import T0
+from tests.helpers.replay_data import HOST, OUTAGES, WINDOW, run, write
 
 S = US  # one second in the replay's microseconds
 

@@ -8,9 +8,9 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from advisor.cli import app
-from tests.manifests import T0
-from tests.replay_data import HOST, WINDOW, run, write
+from advisor.cli.app import app
+from tests.helpers.manifests import T0
+from tests.helpers.replay_data import HOST, WINDOW, run, write
 
 UNTIL = str(T0 + WINDOW)
 

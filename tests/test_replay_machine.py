@@ -13,13 +13,13 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from advisor.advice.replay.machine import run_breaker
+from advisor.advice.replay.timeline import FAIL, NEUTRAL, OK, Run
 from advisor.config import load_config
 from advisor.errors import BreakerOpenError
-from advisor.replay.machine import run_breaker
-from advisor.replay.timeline import FAIL, NEUTRAL, OK, Run
 from advisor.simulate import SimulatedHTTPError, VirtualClock, pybreaker_clock
 from advisor.telemetry import BreakerRegistry, InMemoryCooldownStore, ManifestWriter
-from tests.manifests import T0
+from tests.helpers.manifests import T0
 
 MS = 1000  # microseconds
 

@@ -14,17 +14,17 @@ import numpy as np
 import pytest
 
 from advisor import analyze
-from advisor.replay import (
+from advisor.advice.replay import (
     Setting,
     attach_replay,
     default_grid,
     grid_search,
     load_timelines,
     replay,
-    truth_health,
 )
-from advisor.replay.timeline import REFUSED
+from advisor.advice.replay.timeline import REFUSED
 from advisor.simulate import simulate
+from tests.helpers.truth import truth_health
 
 END = "2026-11-28T04:00:00Z"
 MIN_HIT_RATE = 0.75

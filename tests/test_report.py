@@ -14,14 +14,14 @@ import pytest
 from typer.testing import CliRunner
 
 from advisor import analyze
-from advisor.cli import advise_app, app
+from advisor.cli.app import advise_app, app
 from advisor.errors import UsageError
-from advisor.report import render_report, save_report
-from advisor.report.formatting import pct
-from advisor.report.render import environment
-from advisor.report.series import collect
-from tests import manifests as m
-from tests.manifests import T0, call, change
+from advisor.metrics.series import collect
+from advisor.outputs.report import render_report, save_report
+from advisor.outputs.report.formatting import pct
+from advisor.outputs.report.render import environment
+from tests.helpers import manifests as m
+from tests.helpers.manifests import T0, call, change
 
 GOLDEN = Path(__file__).parent / "golden" / "report_outline.txt"
 REFRESH = "REFRESH_GOLDEN"  # REFRESH_GOLDEN=1 pytest tests/test_report.py rewrites GOLDEN
@@ -403,7 +403,7 @@ def test_report_command_exit_codes(tmp_path):
 
 
 def test_every_figure_passes_plotlys_validators(analysis, monkeypatch):
-    from advisor.report import figures
+    from advisor.outputs.report import figures
 
     monkeypatch.setattr(figures, "VALIDATE", True)
     html = render_report(analysis)  # go.Figure(...) raises on any unknown property or value

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from advisor import analyze
-from advisor.report import save_report
+from advisor.outputs.report import save_report
 from tests.test_report import XSS, fixed_analysis
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -11,11 +11,11 @@ import pytest
 import yaml
 
 from advisor import analyze
-from advisor.rules import RULE_NAMES
-from advisor.rules.stats import wilson
-from tests import manifests as m
-from tests.breaker_sim import arrivals, down_between, simulate
-from tests.manifests import T0
+from advisor.advice.rules import RULE_NAMES
+from advisor.advice.rules.stats import wilson
+from tests.helpers import manifests as m
+from tests.helpers.breaker_sim import arrivals, down_between, simulate
+from tests.helpers.manifests import T0
 
 HOURS = 3600.0
 

@@ -12,7 +12,7 @@ from itertools import pairwise
 import pytest
 from typer.testing import CliRunner
 
-from advisor.cli import advise_app, app
+from advisor.cli.app import advise_app, app
 from advisor.config import load_config
 from advisor.errors import UsageError
 from advisor.simulate import SCENARIOS, default_workers, resolve_end, simulate
@@ -458,8 +458,9 @@ def test_simulate_command_replaces_the_config(tmp_path):
 
 
 def test_truth_health_covers_new_truth_fields(tmp_path):
-    from advisor.analysis import analyze
-    from advisor.replay import load_timelines, truth_health
+    from advisor.advice.replay import load_timelines
+    from advisor.pipeline import analyze
+    from tests.helpers.truth import truth_health
 
     result, truth = run_of("down-whole-window", tmp_path, 0.25)
     analysis = analyze([result.out_dir], window_s=900, until=END, config=result.config)

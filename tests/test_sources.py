@@ -7,9 +7,9 @@ import sqlite3
 import pytest
 
 from advisor.errors import NoSourcesError
-from advisor.sources import detect_layout, discover, inspect
-from tests import manifests as m
-from tests.manifests import T0, call, change
+from advisor.ingest.sources import detect_layout, discover, inspect
+from tests.helpers import manifests as m
+from tests.helpers.manifests import T0, call, change
 
 GOOD_ROWS = [
     change(T0 + 1, "h.example", "closed", "open"),

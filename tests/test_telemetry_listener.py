@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from advisor.simulate import VirtualClock, pybreaker_clock
 from advisor.telemetry import ManifestWriter, TelemetryListener, http_details, state_name
-from tests.manifests import T0
+from tests.helpers.manifests import T0
 
 HOST = "api.example.org"
 RETRY_7 = {"Retry-After": "7"}

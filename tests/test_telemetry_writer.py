@@ -19,8 +19,8 @@ import pytest
 
 from advisor.errors import ManifestSchemaError, TelemetryError, UsageError
 from advisor.telemetry import ManifestWriter
-from tests import manifests as m
-from tests.manifests import T0
+from tests.helpers import manifests as m
+from tests.helpers.manifests import T0
 
 
 def rows(path: Path) -> list[tuple]:

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from advisor.cli import app
-from tests import manifests as m
-from tests.manifests import T0, call
+from advisor.cli.app import app
+from tests.helpers import manifests as m
+from tests.helpers.manifests import T0, call
 
 
 def zero_bytes(folder: Path) -> Path:

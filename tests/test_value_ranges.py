@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from advisor.cli import app
+from advisor.cli.app import app
 from advisor.errors import UsageError
 from advisor.simulate import run as simulate_run
-from tests import manifests as m
-from tests.manifests import T0, call, change
+from tests.helpers import manifests as m
+from tests.helpers.manifests import T0, call, change
 
 ROWS = [change(T0, "a.example", "closed", "open")] + [
     call(T0 + 1 + i, "a.example", "success") for i in range(30)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from advisor.frames import relation_frame
-from advisor.nightly.store import open_store
+from advisor.ingest.store import open_store
+from advisor.outputs.frames import relation_frame
 
 
 @dataclass

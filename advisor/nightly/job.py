@@ -18,20 +18,20 @@ from typing import Any
 
 import duckdb
 
-from advisor.analysis import Analysis
+from advisor.advice.rules import load_rule_settings
 from advisor.config import BreakerConfig, load_config
 from advisor.errors import StoreError, UsageError, first_line
-from advisor.events import analysis_horizon
+from advisor.ingest.events import analysis_horizon
+from advisor.ingest.incremental import Ingest, stage_new_rows, write_ingest
+from advisor.ingest.store import lock_path, open_store, run_script, store_lock
 from advisor.limits import MAX_RETENTION_DAYS, date_in_range
+from advisor.model import Analysis
 from advisor.nightly.hooks import checkpoint
-from advisor.nightly.ingest import Ingest, stage_new_rows, write_ingest
 from advisor.nightly.night import LOOKBACK, analyze_night, night_window, open_fractions
 from advisor.nightly.outputs import write_outputs
 from advisor.nightly.record import previous_advice, record_night
 from advisor.nightly.stability import Advice, StabilityRules, classify
-from advisor.nightly.store import lock_path, open_store, run_script, store_lock
-from advisor.outputs import refuse_inputs
-from advisor.rules import load_rule_settings
+from advisor.outputs.files import refuse_inputs
 
 # DuckDB errors that mean the store file cannot be used (I/O, damage, lost transaction).
 STORE_FAILURES = (

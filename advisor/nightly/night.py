@@ -1,10 +1,10 @@
 """Analyse one night from the store: the ``events`` relation is built from stored rows.
 
 Rather than re-reading sources, ``analyze_night`` fills the in-memory
-``event_rows`` (the relation ``advisor.events`` builds) from ``hist.events`` in
+``event_rows`` (the relation ``advisor.ingest.events`` builds) from ``hist.events`` in
 the window plus ``LOOKBACK`` before it and from the rows this run staged, then
 applies the same de-duplication and half-open repair (``finalize_events``), and runs
-``advisor.analysis.analyze_window`` like ``advisor.analyze`` does.
+``advisor.pipeline.analyze_window`` like ``advisor.analyze`` does.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from typing import Any
 import duckdb
 
 from advisor import queries
-from advisor.analysis import Analysis, analyze_window
-from advisor.breakers import use_config
 from advisor.config import BreakerConfig
-from advisor.events import finalize_events
-from advisor.sources import Source
+from advisor.ingest.breakers import use_config
+from advisor.ingest.events import finalize_events
+from advisor.ingest.sources import Source
+from advisor.model import Analysis
+from advisor.pipeline import analyze_window
 from advisor.window import Window
 
 LOOKBACK = timedelta(days=1)  # stays in open/half_open that began before the window

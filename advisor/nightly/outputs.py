@@ -1,6 +1,6 @@
 """Files of a night: ``YYYY-MM-DD.html`` (report + trends), ``index.html``, ``latest.json``.
 
-The dated report is the normal ``advisor.report`` page with the ``_trends.html.j2``
+The dated report is the normal ``advisor.outputs.report`` page with the ``_trends.html.j2``
 section as the report's last section. Every file is written to a temporary name and
 renamed, so a crash never leaves half a file. Reports of pruned nights are removed.
 """
@@ -15,14 +15,15 @@ from pathlib import Path
 import duckdb
 from markupsafe import Markup
 
-from advisor import __version__, queries
-from advisor.analysis import Analysis
-from advisor.frames import relation_frame
+from advisor import queries
+from advisor.model import Analysis
 from advisor.nightly.stability import Advice, StabilityRules
 from advisor.nightly.trend_figures import host_trends
-from advisor.outputs import atomic_write
-from advisor.report import render_report
-from advisor.report.render import environment
+from advisor.outputs.files import atomic_write
+from advisor.outputs.frames import relation_frame
+from advisor.outputs.report import render_report
+from advisor.outputs.report.render import environment
+from advisor.version import __version__
 from advisor.window import iso_z
 
 REPORT_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})\.html$")

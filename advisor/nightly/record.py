@@ -9,9 +9,9 @@ from typing import Any
 
 import duckdb
 
-from advisor.analysis import Analysis
+from advisor.ingest.store import run_script
+from advisor.model import Analysis
 from advisor.nightly.stability import Advice, Key
-from advisor.nightly.store import run_script
 
 
 def _dump(value: Any) -> str:

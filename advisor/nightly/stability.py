@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from advisor.analysis import HostResult
+from advisor.model import HostResult
 
 STATUSES = ("new", "pending", "confirmed", "withdrawn")
 Key = tuple[str, str]  # (host, parameter)

@@ -11,8 +11,8 @@ import plotly.graph_objects as go
 from markupsafe import Markup
 from plotly.subplots import make_subplots
 
-from advisor.report.figures import COLOURS, Chart, ChartTable, script_json
-from advisor.report.formatting import duration, pct, value
+from advisor.outputs.report.figures import COLOURS, Chart, ChartTable, script_json
+from advisor.outputs.report.formatting import duration, pct, value
 
 MAX_HOSTS = 24  # hosts charted, most open time first
 

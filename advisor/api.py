@@ -1,0 +1,164 @@
+"""The Python API for notebooks and scripts: ``analyze`` and ``what_if`` from the
+pipeline, and an ``Analysis`` that also answers as DataFrames, Plotly figures, an HTML
+report and Jupyter's rich display.
+
+Pandas and Plotly load only when a method asks for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import fields
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from advisor import model, pipeline
+from advisor.advice.replay.grid import Grid
+from advisor.advice.replay.whatif import WhatIf
+from advisor.config import BreakerConfig
+from advisor.model import HostResult
+from advisor.text import html_table
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import plotly.graph_objects as go
+
+__all__ = ["Analysis", "HostResult", "analyze", "what_if"]
+
+
+class Analysis(model.Analysis):
+    """An ``advisor.model.Analysis`` with notebook views: DataFrames, figures, report."""
+
+    @classmethod
+    def of(cls, analysis: model.Analysis) -> Analysis:
+        """The same analysis with the notebook views."""
+        return cls(**{f.name: getattr(analysis, f.name) for f in fields(analysis)})
+
+    # --- DataFrames -----------------------------------------------------------------
+
+    def sql(self, query: str, params: dict[str, Any] | list[Any] | None = None) -> pd.DataFrame:
+        """Run SQL on the attached, normalised relations (``events``, ``open_intervals``,
+        ``episodes``, ``half_open_trials``; sources as ``s0``, ``s1``...) -> DataFrame."""
+        from advisor.outputs.frames import relation_frame
+
+        return relation_frame(self.con, query, params)
+
+    @property
+    def metrics(self) -> pd.DataFrame:
+        """One row per host (index), the contract's metric fields as columns."""
+        from advisor.outputs.frames import metrics_frame
+
+        return metrics_frame([h.to_dict() for h in self.hosts])
+
+    @property
+    def recommendations(self) -> pd.DataFrame:
+        """One row per recommendation (and note), hosts in contract order."""
+        from advisor.outputs.frames import recommendations_frame
+
+        return recommendations_frame([h.to_dict() for h in self.hosts])
+
+    @property
+    def events(self) -> pd.DataFrame:
+        """Every normalised event of the sources (all times, not only the window)."""
+        return self.sql("SELECT * FROM events ORDER BY host, ts")
+
+    @property
+    def open_intervals(self) -> pd.DataFrame:
+        """Stays in ``open`` overlapping the window (``in_window``, ``censored``...)."""
+        return self.sql("SELECT * FROM open_intervals")
+
+    @property
+    def episodes(self) -> pd.DataFrame:
+        """Outage episodes that began in the window."""
+        return self.sql("SELECT * FROM episodes")
+
+    @property
+    def half_open_trials(self) -> pd.DataFrame:
+        """Calls that reached a host while its breaker was half-open, in the window."""
+        return self.sql("SELECT * FROM half_open_trials")
+
+    # --- figures, report and rich display -------------------------------------------
+
+    def timeline(self, host: str) -> go.Figure:
+        """Plotly state timeline of one host (renders inline in Jupyter)."""
+        from advisor.outputs import notebook
+
+        return notebook.timeline(self, host)
+
+    def fleet_heatmap(self) -> go.Figure:
+        """Plotly heat map of opens per host over time."""
+        from advisor.outputs import notebook
+
+        return notebook.fleet_heatmap(self)
+
+    def fleet_timeline(self) -> go.Figure:
+        """Plotly state timelines of the hosts that need attention."""
+        from advisor.outputs import notebook
+
+        return notebook.fleet_timeline(self)
+
+    def report(self, path: str | Path) -> Path:
+        """Write the self-contained HTML tuning report to ``path``."""
+        from advisor.outputs.report import save_report
+
+        return Path(save_report(self, path))
+
+    save_html = report
+
+    def _repr_html_(self) -> str:
+        window = self.window.to_dict()
+        rows = [
+            [
+                h.host,
+                h.metrics["calls"],
+                h.metrics["opens"],
+                f"{h.metrics['open_time_s']:.0f} s",
+                "; ".join(f"{r['parameter']} {r['current']} → {r['suggested']}" for r in h.changes)
+                or "-",
+            ]
+            for h in self.attention_order()
+        ]
+        caption = (
+            f"{window['start']} .. {window['end']}: {len(self.hosts)} hosts, "
+            f"{sum(len(h.changes) for h in self.hosts)} suggested changes"
+        )
+        return html_table(caption, ["host", "calls", "opens", "open time", "advice"], rows)
+
+
+def analyze(
+    sources: Sequence[str | Path] | str | Path,
+    *,
+    window_s: float = 3600,
+    until: str | float | datetime | None = "now",
+    hosts: Sequence[str] | None = None,
+    config: str | Path | BreakerConfig | None = None,
+    rules: str | Path | None = None,
+    lost_weight: float | None = None,
+) -> Analysis:
+    """``advisor.pipeline.analyze`` (same arguments, errors and result), with the
+    notebook views."""
+    return Analysis.of(
+        pipeline.analyze(
+            sources,
+            window_s=window_s,
+            until=until,
+            hosts=hosts,
+            config=config,
+            rules=rules,
+            lost_weight=lost_weight,
+        )
+    )
+
+
+def what_if(
+    sources: Sequence[str | Path] | str | Path,
+    *,
+    host: str,
+    grid: Grid | int | None = None,
+    **options: Any,
+) -> WhatIf:
+    """``advisor.pipeline.what_if``: ``host``'s recorded calls replayed under today's
+    setting and a candidate (``fail_max``, ``reset_timeout_s``, ``success_threshold``;
+    ``window_s``, ``until``, ``config``, ``rules``, ``lost_weight`` as for ``analyze``)."""
+    return pipeline.what_if(sources, host=host, grid=grid, **options)

@@ -1,0 +1,130 @@
+"""``breaker-advisor nightly``: ingest new telemetry into the history store, analyse a
+night, and write dated reports with trends.
+
+Registered by ``advisor.cli.app`` after its option types exist (import this module
+through ``advisor.cli.app``, not on its own).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from advisor.cli.common import (
+    BreakerDefaultsOpt,
+    BreakerOpt,
+    BreakerResolverOpt,
+    BreakerRoleOpt,
+    ConfigOpt,
+    LostWeightOpt,
+    MemoryLimitOpt,
+    RulesOpt,
+    SourcesArg,
+    breaker_config_from_options,
+    fail,
+)
+from advisor.errors import AdvisorError, UsageError
+from advisor.ingest.database import set_memory_limit
+from advisor.limits import date_in_range
+
+
+def _night(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--night {text!r}: expected a date YYYY-MM-DD") from None
+    return date_in_range("--night", day)
+
+
+def nightly(
+    sources: SourcesArg,
+    store: Annotated[
+        Path, typer.Option("--store", help="DuckDB history store (created when missing).")
+    ],
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="Folder for YYYY-MM-DD.html, index.html, latest.json."),
+    ],
+    nights_to_confirm: Annotated[
+        int,
+        typer.Option("--nights-to-confirm", help="Nights a change must be advised on.", min=1),
+    ] = 3,
+    confirm_window: Annotated[
+        int, typer.Option("--confirm-window", help="...out of this many last nights.", min=1)
+    ] = 5,
+    retention_days: Annotated[
+        int,
+        typer.Option(
+            "--retention-days", help="Nights kept in store and reports (1 to 36600).", min=1
+        ),
+    ] = 90,
+    night: Annotated[
+        str | None,
+        typer.Option(
+            "--night",
+            help="UTC day to analyse, YYYY-MM-DD, 1970-01-01 to 8999-12-31 (default yesterday).",
+        ),
+    ] = None,
+    config: ConfigOpt = None,
+    breaker: BreakerOpt = None,
+    breaker_role: BreakerRoleOpt = None,
+    breaker_defaults: BreakerDefaultsOpt = None,
+    breaker_resolver: BreakerResolverOpt = None,
+    rules: RulesOpt = None,
+    lost_weight: LostWeightOpt = None,
+    memory_limit: MemoryLimitOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No messages on stderr.")] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option("--verbose", "-v", help="On an internal error, print the traceback."),
+    ] = False,
+) -> None:
+    """Nightly job: incremental history, stable advice, dated HTML reports with trends.
+
+    Exit codes: 0 done; 1 done but a source could not be read; 2 usage error;
+    3 history store locked by another run, or corrupt; 70 internal error.
+    """
+    from advisor.nightly import StabilityRules, run_nightly
+
+    try:
+        set_memory_limit(memory_limit)
+        if confirm_window < nights_to_confirm:
+            raise UsageError("--confirm-window must be at least --nights-to-confirm")
+        breaker_config = breaker_config_from_options(
+            config, breaker, breaker_role, breaker_defaults, breaker_resolver
+        )
+        result = run_nightly(
+            sources,
+            store,
+            out,
+            night=_night(night),
+            stability=StabilityRules(nights_to_confirm, confirm_window),
+            retention_days=retention_days,
+            config=breaker_config,
+            rules=rules,
+            lost_weight=lost_weight,
+        )
+    except AdvisorError as exc:
+        raise fail(exc) from None
+    if not quiet:
+        for source in result.ingest.sources:
+            if not source.readable:
+                typer.echo(f"Error: {source.path}: not read: {source.error}", err=True)
+            for warning in source.warnings[:3]:
+                typer.echo(f"Warning: {source.path}: {warning}", err=True)
+        counts = {s: sum(1 for a in result.advice if a.status == s) for s in
+                  ("confirmed", "new", "pending", "withdrawn")}  # fmt: skip
+        typer.echo(
+            f"night {result.night}: {result.ingest.new_events} new events, "
+            f"{len(result.analysis.hosts)} hosts, "
+            + ", ".join(f"{n} {s}" for s, n in counts.items())
+            + f"; wrote {result.written[0]}",
+            err=True,
+        )
+    if result.unreadable_sources:
+        raise typer.Exit(1)

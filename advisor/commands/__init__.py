@@ -1,1 +1,0 @@
-"""Command modules of ``breaker-advisor``: each parses options, calls the library, prints."""

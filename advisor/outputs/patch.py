@@ -1,0 +1,122 @@
+"""Recommendations as ``breakers.yaml``: a fragment with reasons as comments, or the
+user's own file with the changes applied (comments and key order preserved). A role's
+own breaker (``HostResult.breakers``) is tuned under ``hosts.<host>.roles.<role>``."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
+
+from advisor.config import KNOB_KEYS, ROLES
+from advisor.errors import ConfigError
+from advisor.outputs.files import atomic_write, refuse_inputs
+
+
+def _changes(hosts: list[Any]) -> dict[tuple[str, str | None], list[dict[str, Any]]]:
+    """``{(host, role): [recommendation, ...]}`` of value changes, in attention order;
+    role None: the host's own breaker (a role breakers.yaml cannot name is left out)."""
+    found: dict[tuple[str, str | None], list[dict[str, Any]]] = {}
+    for h in hosts:
+        if h.changes:
+            found[(h.host, None)] = h.changes
+        for breaker in getattr(h, "role_breakers", []):
+            if breaker.changes and breaker.role in ROLES:
+                found[(h.host, breaker.role)] = breaker.changes
+    return found
+
+
+def _label(host: str, role: str | None) -> str:
+    return host if role is None else f"{host}:{role}"
+
+
+def _comment(rec: dict[str, Any]) -> str:
+    return f"{rec['rule']} ({rec['confidence']}), was {rec['current']}: {rec['reasons'][0]}"
+
+
+def _yaml() -> YAML:
+    yaml = YAML()
+    yaml.width = 4096  # keep each reason on its comment line
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    return yaml
+
+
+def _entry(mapping: CommentedMap, name: str) -> CommentedMap:
+    """The entry of ``name`` (matched case-insensitively), created when missing."""
+    key = next((k for k in mapping if str(k).strip().lower() == name), name)
+    entry = mapping.get(key)
+    if not isinstance(entry, dict):
+        entry = CommentedMap()
+        mapping[key] = entry
+    return entry
+
+
+def _apply(
+    hosts_map: CommentedMap, host: str, recs: list[dict[str, Any]], role: str | None = None
+) -> None:
+    """Set each breaker knob of ``recs`` under the host's entry (matched case-insensitively),
+    or under its ``roles.<role>`` for a role's own breaker."""
+    entry = _entry(hosts_map, host)
+    if role is not None:
+        entry = _entry(_entry(entry, "roles"), role)
+    for rec in recs:
+        entry[rec["parameter"]] = rec["suggested"]
+        entry.yaml_add_eol_comment(_comment(rec), rec["parameter"])
+
+
+def yaml_fragment(hosts: list[Any]) -> str:
+    """``hosts: {host: {knob: value}}`` for every suggested change, reasons as comments."""
+    root = CommentedMap()
+    hosts_map = CommentedMap()
+    root["hosts"] = hosts_map
+    notes = []  # rate_limit is not a breaker knob: say it, do not invent a key
+    for (host, role), recs in _changes(hosts).items():
+        knobs = [r for r in recs if r["parameter"] in KNOB_KEYS]
+        notes += [
+            f"{_label(host, role)}: {r['parameter']} {r['suggested']} ({_comment(r)})"
+            for r in recs
+            if r["parameter"] not in KNOB_KEYS
+        ]
+        if knobs:
+            _apply(hosts_map, host, knobs, role)
+    out = io.StringIO()
+    if not hosts_map:
+        out.write("# no breaker changes suggested\n")
+        root["hosts"] = {}
+    _yaml().dump(root, out)
+    for note in notes:
+        out.write(f"# {note}\n")
+    return out.getvalue()
+
+
+def write_config(hosts: list[Any], source: str | Path | None, out: str | Path) -> Path:
+    """Write ``source`` (the user's breakers.yaml, or an empty one) with every suggested
+    knob change applied under ``hosts.<host>`` (a role's own breaker under
+    ``hosts.<host>.roles.<role>``), atomically, to the new path ``out``.
+
+    Raises:
+        UsageError: ``out`` is the input file, or cannot be written (the file it replaces
+            keeps its mode).
+        ConfigError: the input cannot be read as YAML.
+    """
+    out = Path(out)
+    refuse_inputs({"--write-config": out}, inputs={"the input configuration": source})
+    yaml = _yaml()
+    root: Any = CommentedMap()
+    if source is not None:
+        try:
+            root = yaml.load(Path(source).read_text(encoding="utf-8")) or CommentedMap()
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"{source}: cannot read as YAML: {exc}") from None
+    if "hosts" not in root or not isinstance(root["hosts"], dict):
+        root["hosts"] = CommentedMap()
+    for (host, role), recs in _changes(hosts).items():
+        knobs = [r for r in recs if r["parameter"] in KNOB_KEYS]
+        if knobs:
+            _apply(root["hosts"], host, knobs, role)
+    text = io.StringIO()
+    yaml.dump(root, text)
+    return atomic_write(out, text.getvalue(), what="--write-config", make_parents=True)

@@ -1,0 +1,167 @@
+"""Render an ``Analysis`` as one self-contained, offline HTML page.
+
+One Jinja environment (``autoescape=True``) per template folder, built once; the
+templates live in ``reports/templates/`` (``advisor/templates`` in a wheel), and a
+user folder may override any of them. Plotly's JavaScript is inlined once; figure
+data sits in ``<script type="application/json">`` blocks drawn by a small script.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup
+
+from advisor.metrics.series import PER_DECADE, ReportSeries, collect
+from advisor.model import Analysis
+from advisor.outputs.files import atomic_write
+from advisor.outputs.report import figures
+from advisor.outputs.report.formatting import FILTERS, duration
+from advisor.outputs.report.summary import HostView, Summary, summarize
+from advisor.resources import templates_dir
+from advisor.version import __version__
+
+BASE_TEMPLATE = "base.html.j2"
+
+
+@dataclass
+class CensoredRow:
+    """A host whose numbers rest partly on cut-off or inferred data."""
+
+    host: HostView
+    censored_opens: int
+    censored_episodes: int
+    inferred_trials: int
+
+
+@cache
+def environment(user_templates: str | None = None) -> jinja2.Environment:
+    """The Jinja environment for ``user_templates`` (searched first) and the shipped ones."""
+    loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(templates_dir())]
+    if user_templates is not None:
+        loaders.insert(0, jinja2.FileSystemLoader(user_templates))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(FILTERS)
+    return env
+
+
+@cache
+def plotly_js() -> Markup:
+    """Plotly's JavaScript bundle, safe to inline in a ``<script>`` element."""
+    from plotly.offline import get_plotlyjs
+
+    return Markup(re.sub(r"</(script)", r"<\\/\1", get_plotlyjs(), flags=re.IGNORECASE))
+
+
+def _host_charts(series: ReportSeries, host: HostView) -> list[figures.Chart]:
+    builders = (
+        figures.host_timeline,
+        figures.host_durations,
+        figures.host_streaks,
+    )
+    return [c for c in (build(series, host) for build in builders) if c is not None]
+
+
+def _host_notes(series: ReportSeries, host: HostView) -> list[str]:
+    data = series.hosts[host.host]
+    notes = []
+    if data.censored_opens:
+        notes.append(
+            f"{data.censored_opens} open stay(s) still open at the window end: their durations "
+            "are lower bounds."
+        )
+    if data.censored_episodes:
+        notes.append(
+            f"{data.censored_episodes} episode(s) unfinished at the window end: their durations "
+            "are lower bounds."
+        )
+    if data.inferred_trials:
+        notes.append(
+            f"{data.inferred_trials} half-open trial(s) were logged as 'closed' and recognised "
+            "by their timing (the pybreaker listener records the state after the call)."
+        )
+    return notes
+
+
+def _assign_ids(charts: list[figures.Chart], start: int) -> int:
+    for offset, chart in enumerate(charts):
+        chart.id = f"chart-{start + offset}"
+    return start + len(charts)
+
+
+def context(analysis: Analysis) -> dict[str, object]:
+    """Everything the templates read: summary, fleet charts, hosts, data quality."""
+    summary: Summary = summarize(analysis)
+    series = collect(analysis)
+    fleet = [
+        chart
+        for chart in (
+            figures.fleet_open_time(summary.hosts),
+            figures.fleet_opens(series, summary.hosts),
+            figures.fleet_timeline(series, summary.hosts),
+        )
+        if chart is not None
+    ]
+    next_id = _assign_ids(fleet, 0)
+    censored = []
+    for host in summary.hosts:
+        host.charts = _host_charts(series, host)
+        next_id = _assign_ids(host.charts, next_id)
+        host.notes = _host_notes(series, host)
+        data = series.hosts[host.host]
+        if data.censored_opens or data.censored_episodes or data.inferred_trials:
+            censored.append(
+                CensoredRow(host, data.censored_opens, data.censored_episodes, data.inferred_trials)
+            )
+    return {
+        "summary": summary,
+        "fleet": fleet,
+        "censored": censored,
+        "buckets": {
+            "fine": duration(series.fine.width_s),
+            "coarse": duration(series.coarse.width_s),
+            "per_decade": PER_DECADE,
+        },
+        "version": __version__,
+        "plotly_js": plotly_js(),
+    }
+
+
+def render_report(
+    analysis: Analysis, *, templates: str | Path | None = None, extra_sections: Markup | None = None
+) -> str:
+    """The HTML report of ``analysis`` as text.
+
+    Args:
+        analysis: the result of ``advisor.analyze``.
+        templates: a folder whose templates replace the shipped ones of the same name.
+        extra_sections: sections rendered by another (autoescaped) template of this
+            environment, placed after the data-quality section (the nightly trends).
+    """
+    env = environment(None if templates is None else str(templates))
+    return env.get_template(BASE_TEMPLATE).render(
+        context(analysis), extra_sections=extra_sections or ""
+    )
+
+
+def save_report(
+    analysis: Analysis, path: str | Path, *, templates: str | Path | None = None
+) -> Path:
+    """Write the HTML report of ``analysis`` to ``path`` (UTF-8, atomically: a failed
+    write leaves the previous file intact) and return the path.
+
+    Raises:
+        UsageError: ``path`` cannot be written.
+    """
+    return atomic_write(path, render_report(analysis, templates=templates), what="the report")

@@ -1,0 +1,64 @@
+"""Terminal table of per-host metrics, most attention first (rich)."""
+
+from __future__ import annotations
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from advisor.model import Analysis
+from advisor.text import printable
+
+
+def _num(value: float | None, fmt: str = "{:.0f}") -> str:
+    return "-" if value is None else fmt.format(value)
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.0f}%"
+
+
+def _change(rec: dict) -> str:
+    now = "-" if rec["current"] is None else rec["current"]
+    return f"{rec['parameter']} {now}→{rec['suggested']} ({rec['confidence']})"
+
+
+def render(analysis: Analysis, console: Console) -> None:
+    """Print the window line and one row per host, sorted by attention."""
+    window = analysis.window.to_dict()
+    console.print(
+        f"window {window['start']} .. {window['end']} ({window['seconds']} s), "
+        f"{len(analysis.hosts)} hosts, "
+        f"{sum(1 for s in analysis.sources if s.readable)}/{len(analysis.sources)} sources read",
+        highlight=False,
+    )
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
+    table.add_column("host", no_wrap=True)
+    for title in ("calls", "fail", "429/5xx", "opens", "open", "episodes p50", "half-open ok"):
+        table.add_column(title, justify="right", no_wrap=True)
+    table.add_column("advice")
+    seconds = analysis.window.seconds or 1.0
+    for host in analysis.attention_order():
+        m = host.metrics
+        ho = m["half_open_trials"]
+        half_open = "-" if not ho else f"{m['half_open_successes']}/{ho}"
+        advice = "; ".join(_change(r) for r in host.changes) or "; ".join(
+            f"note: {r['rule']}" for r in host.recommendations
+        )
+        roles = "; ".join(  # a role's own breaker (docs/design.md "Breakers")
+            f"{b.role}: {_change(r)}" for b in host.role_breakers for r in b.changes
+        )
+        advice = "; ".join(a for a in (advice, roles) if a)
+        table.add_row(
+            Text(printable(host.host)),
+            str(m["calls"]),
+            _pct(m["failure_rate"] if m["successes"] + m["failures"] else None),
+            f"{m['status_429']}/{m['status_5xx']}",
+            str(m["opens"]),
+            f"{m['open_time_s'] / (m.get('active_s') or seconds) * 100:.0f}%",
+            f"{m['episodes']} {_num(m['episode_duration_s']['p50'], '{:.0f}s')}",
+            half_open,
+            Text(advice or "-"),
+        )
+    console.print(table)

@@ -1,0 +1,317 @@
+"""The analysis pipeline: sources -> events -> window metrics -> evidence -> advice ->
+back-test. The only module that calls across the layers below it (ingest, metrics,
+advice); it returns the plain result types of ``advisor.model``.
+
+``analyze`` reads manifests; ``analyze_window`` analyses events already loaded (the
+nightly job's store); ``what_if`` replays one host under other settings.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from advisor import queries
+from advisor.advice.current import current_settings
+from advisor.advice.replay import attach_replay, load_breaker_timelines, load_timelines
+from advisor.advice.replay.grid import Grid
+from advisor.advice.replay.timeline import Timeline
+from advisor.advice.replay.whatif import WhatIf, compare
+from advisor.advice.rules import collect_evidence, load_rule_settings, recommend
+from advisor.advice.rules.engine import HostAdvice, advise
+from advisor.advice.rules.evidence import HostEvidence, collect_breaker_evidence
+from advisor.config import BreakerConfig, load_config
+from advisor.errors import UsageError
+from advisor.ingest.breakers import refresh, role_breakers, several, use_config
+from advisor.ingest.database import connect
+from advisor.ingest.events import analysis_horizon, load_events
+from advisor.ingest.sources import open_sources
+from advisor.metrics.hosts import breaker_metrics, compute_relations, host_metrics
+from advisor.model import Analysis, BreakerKey, BreakerResult, FleetIncident, HostResult, Source
+from advisor.window import Window, make_window, parse_until
+
+
+def analyze(
+    sources: Sequence[str | Path] | str | Path,
+    *,
+    window_s: float = 3600,
+    until: str | float | datetime | None = "now",
+    hosts: Sequence[str] | None = None,
+    config: str | Path | BreakerConfig | None = None,
+    rules: str | Path | None = None,
+    lost_weight: float | None = None,
+) -> Analysis:
+    """Read the manifests in ``sources``, compute per-host metrics over the window and
+    recommend settings.
+
+    Args:
+        sources: files, directories or globs of manifest SQLite files.
+        window_s: window length in seconds.
+        until: window end: ``now``, ``latest``, ISO-8601 or epoch seconds.
+        hosts: only these hosts (case-insensitive); all when None.
+        config: the current ``breakers.yaml`` (path) or a loaded ``BreakerConfig``; when
+            None, ``$DOCSTOKG_BREAKERS_YAML`` and the other environment overlays.
+        rules: YAML file overriding rule thresholds (``advisor/advice/rules/defaults.yaml``).
+        lost_weight: weight of a refused healthy call against a wasted one (default 0.5).
+
+    Raises:
+        NoSourcesError: nothing matched ``sources``.
+        UsageError: bad ``window_s`` or ``until``.
+        ConfigError: malformed configuration or rules file.
+    """
+    if isinstance(sources, str | Path):
+        sources = [sources]
+    breaker_config = config if isinstance(config, BreakerConfig) else load_config(config)
+    settings = load_rule_settings(rules, lost_weight=lost_weight)
+    con = connect()
+    use_config(con, breaker_config)  # roles with a breaker of their own, for the events
+    found = open_sources(con, sources)
+    load_events(con, found, analysis_horizon(until))  # later rows are bad rows (issue 13)
+    latest = con.execute(queries.load("latest_event")).fetchone()[0]
+    window = make_window(window_s, parse_until(until, latest))
+    return analyze_window(con, window, found, hosts=hosts, config=breaker_config, settings=settings)
+
+
+def analyze_window(
+    con: duckdb.DuckDBPyConnection,
+    window: Window,
+    sources: list[Source],
+    *,
+    hosts: Sequence[str] | None = None,
+    config: BreakerConfig,
+    settings: dict[str, Any],
+    generated_at: datetime | None = None,
+    replay: bool = True,
+) -> Analysis:
+    """Metrics, evidence and advice for ``window`` over the ``events`` already in ``con``
+    (filled from sources by ``analyze``, or from the history store by the nightly job);
+    ``replay`` back-tests the advice on the recorded calls (``attach_replay``).
+
+    A host with a role's own breaker (docs/design.md "Breakers") is advised breaker by
+    breaker: each from its own evidence, with its own current settings
+    (``config.effective(host, role)``); its row sums them and lists them."""
+    if use_config(con, config):  # events finalised without this configuration's breakers
+        refresh(con)
+    compute_relations(con, window)
+    # Filters only filter: every host is analysed (fleet incidents, the decision model),
+    # and ``hosts`` picks what is returned.
+    metrics = host_metrics(con, window)
+    limits = {h: _gap_limit(config, h) for h in metrics}
+    evidence = collect_evidence(con, window, metrics, settings, gap_limits=limits)
+    for host, values in metrics.items():
+        values["active_s"] = round(evidence[host].active_s, 3)
+    split = _Breakers.collect(con, window, config, settings)
+    troubled = [
+        h for h, ev in evidence.items() if ev.failures and not config.disabled and h not in split
+    ]
+    timelines = load_timelines(con, window, troubled) if troubled else {}
+    for host, timeline in timelines.items():
+        evidence[host].timeline = timeline
+    currents, origins = {}, {}
+    for host in metrics:
+        own = split.evidence.get((host, None)) if host in split else evidence[host]
+        currents[host], origins[host] = current_settings(config, host, own)
+    advice, incidents = recommend(
+        evidence,
+        currents,
+        settings,
+        disabled=config.disabled,
+        only=[h for h in metrics if h not in split],
+    )
+    split.advise(settings, config, incidents)
+    wanted = {h.strip().lower() for h in hosts} if hosts else None
+    results = []
+    for host, values in metrics.items():
+        if wanted is not None and host not in wanted:
+            continue
+        result = HostResult(host=host, metrics=values, current=currents[host])
+        result.current_origin = origins[host]
+        if host in split:
+            result.breakers = split.results(host)
+            own_breaker = next((b for b in result.breakers if b.role is None), None)
+            if own_breaker is not None:  # one list: a veto edits both in place
+                result.recommendations = own_breaker.recommendations
+                result.unchanged_reason = own_breaker.unchanged_reason
+        else:
+            result.recommendations = advice[host].recommendations
+            result.unchanged_reason = advice[host].unchanged
+        if evidence[host].early_probes:
+            result.warnings.append(_early_probes(evidence[host].early_probes))
+        results.append(result)
+    notes = []
+    if config.disabled:
+        notes.append(
+            "breakers are disabled (DOCSTOKG_BREAKER_DISABLED): no breaker changes suggested"
+        )
+    notes.extend(incident.describe() for incident in incidents)
+    analysis = Analysis(
+        window=window,
+        sources=sources,
+        hosts=results,
+        notes=notes,
+        generated_at=generated_at or generation_time(),
+        con=con,
+        config=config,
+        settings=settings,
+        incidents=incidents,
+    )
+    if replay:  # back-test each breaker change on the recorded traffic
+        attach_replay(analysis, timelines, split.timelines)
+    return analysis
+
+
+def what_if(
+    sources: Sequence[str | Path] | str | Path,
+    *,
+    host: str,
+    fail_max: int | None = None,
+    reset_timeout_s: float | None = None,
+    success_threshold: int | None = None,
+    window_s: float = 3600,
+    until: str | float | datetime | None = "now",
+    config: str | Path | BreakerConfig | None = None,
+    rules: str | Path | None = None,
+    lost_weight: float | None = None,
+    grid: Grid | int | None = None,
+) -> WhatIf:
+    """Replay ``host``'s recorded calls under today's setting and a candidate.
+
+    Args:
+        sources: manifest files, directories or globs.
+        host: the host (case-insensitive).
+        fail_max, reset_timeout_s, success_threshold: the candidate's knobs; the
+            others (and any left None) are today's.
+        window_s, until, config, rules, lost_weight: as for ``analyze``.
+        grid: also search ``fail_max`` x ``reset_timeout_s``: a ``Grid``, or a size for
+            a square grid over the rules' bounds.
+
+    Raises:
+        UsageError: the host has no calls in the window, or a knob is not positive.
+        NoSourcesError, ConfigError: as ``analyze``.
+    """
+    name = host.strip().lower()
+    analysis = analyze(
+        sources,
+        window_s=window_s,
+        until=until,
+        hosts=[name],
+        config=config,
+        rules=rules,
+        lost_weight=lost_weight,
+    )
+    result = next((h for h in analysis.hosts if h.host == name), None)
+    timeline = load_timelines(analysis.con, analysis.window, [name]).get(name)
+    if result is None or timeline is None or not timeline.runs:
+        window = analysis.window.to_dict()
+        raise UsageError(
+            f"--host {host}: no calls in the window {window['start']} .. {window['end']} "
+            "(see --window-s / --until)"
+        )
+    return compare(
+        timeline,
+        result,
+        analysis.window,
+        analysis.settings,
+        fail_max=fail_max,
+        reset_timeout_s=reset_timeout_s,
+        success_threshold=success_threshold,
+        grid=grid,
+    )
+
+
+def generation_time() -> datetime:
+    """Now, or ``$SOURCE_DATE_EPOCH`` (epoch seconds) when set: the reproducible-builds
+    convention, so an output's ``generated_at`` can be pinned and outputs compared."""
+    pinned = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if pinned:
+        try:
+            return datetime.fromtimestamp(int(pinned), UTC)
+        except (ValueError, OverflowError, OSError) as exc:
+            raise UsageError(f"SOURCE_DATE_EPOCH: expected epoch seconds, got {pinned!r}") from exc
+    return datetime.now(UTC)
+
+
+def _gap_limit(config: BreakerConfig, host: str, role: str | None = None) -> float:
+    """The longest gap between calls that still counts as active time (docs/design.md)."""
+    return max(600.0, 2.0 * float(config.effective(host, role).reset_timeout_s or 0))
+
+
+def _early_probes(count: int) -> str:
+    return f"{count} half-open probes were sent before the server's Retry-After deadline"
+
+
+@dataclass
+class _Breakers:
+    """The breakers of the hosts that have a role's own breaker in the window, each
+    with its metrics, evidence, recorded timeline, current settings and advice."""
+
+    metrics: dict[BreakerKey, dict[str, Any]]
+    evidence: dict[BreakerKey, HostEvidence]
+    timelines: dict[BreakerKey, Timeline]
+    roles: dict[str, list[str | None]]  # host -> its breakers' roles, its own first
+    currents: dict[BreakerKey, tuple[dict[str, Any], dict[str, str]]] = field(default_factory=dict)
+    advice: dict[BreakerKey, HostAdvice] = field(default_factory=dict)
+
+    def __contains__(self, host: object) -> bool:
+        return host in self.roles
+
+    @classmethod
+    def collect(
+        cls,
+        con: duckdb.DuckDBPyConnection,
+        window: Window,
+        config: BreakerConfig,
+        settings: dict[str, Any],
+    ) -> _Breakers:
+        candidates = sorted(role_breakers(con))  # hosts with a role's breaker in some run
+        found = breaker_metrics(con, window, candidates) if candidates else {}
+        roles = several(found)
+        metrics = {key: m for key, m in found.items() if key[0] in roles}
+        if not metrics:
+            return cls({}, {}, {}, {})
+        limits = {(h, r): _gap_limit(config, h, r) for h, r in metrics}
+        evidence = collect_breaker_evidence(con, window, metrics, settings, gap_limits=limits)
+        for key, values in metrics.items():
+            values["active_s"] = round(evidence[key].active_s, 3)
+        troubled = [k for k, ev in evidence.items() if ev.failures and not config.disabled]
+        timelines = load_breaker_timelines(con, window, troubled) if troubled else {}
+        for key, timeline in timelines.items():
+            evidence[key].timeline = timeline
+        currents = {
+            (h, r): current_settings(config, h, evidence[(h, r)], role=r) for h, r in metrics
+        }
+        return cls(metrics, evidence, timelines, roles, currents)
+
+    def advise(
+        self, settings: dict[str, Any], config: BreakerConfig, incidents: list[FleetIncident]
+    ) -> None:
+        """Each breaker's advice: the same engine, with the fleet incidents of the hosts."""
+        currents = {key: values for key, (values, _) in self.currents.items()}
+        self.advice = advise(
+            self.evidence, currents, settings, disabled=config.disabled, incidents=incidents
+        )
+
+    def results(self, host: str) -> list[BreakerResult]:
+        found = []
+        for role in self.roles[host]:
+            key = (host, role)
+            current, origin = self.currents[key]
+            result = BreakerResult(
+                host=host,
+                role=role,
+                metrics=self.metrics[key],
+                current=current,
+                current_origin=origin,
+                recommendations=self.advice[key].recommendations,
+                unchanged_reason=self.advice[key].unchanged,
+            )
+            if self.evidence[key].early_probes:
+                result.warnings.append(_early_probes(self.evidence[key].early_probes))
+            found.append(result)
+        return found
