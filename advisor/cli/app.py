@@ -12,7 +12,6 @@ import os
 import sys
 import tempfile
 import traceback
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -21,29 +20,13 @@ import typer
 from rich.console import Console
 
 from advisor.cli.breaker import breaker_app
-from advisor.cli.common import (
-    BreakerDefaultsOpt,
-    BreakerOpt,
-    BreakerResolverOpt,
-    BreakerRoleOpt,
-    ConfigOpt,
-    HostOpt,
-    LostWeightOpt,
-    MemoryLimitOpt,
-    RulesOpt,
-    SourcesArg,
-    UntilOpt,
-    WindowOpt,
-    analyze_with_options,
-    fail,
-    note_unmatched_hosts,
-)
+from advisor.cli.common import AnalysisOptions, analysis_command, note_unmatched_hosts
 from advisor.cli.nightly import nightly
+from advisor.cli.options import OutputFormat, format_option
 from advisor.cli.replay import replay
 from advisor.cli.report import report
 from advisor.cli.simulate import simulate
 from advisor.errors import AdvisorError, first_line
-from advisor.ingest.database import set_memory_limit
 from advisor.outputs.patch import write_config as save_config
 from advisor.outputs.patch import yaml_fragment
 from advisor.outputs.table import render
@@ -57,33 +40,18 @@ app = typer.Typer(
 )
 
 
-class OutputFormat(StrEnum):
-    table = "table"
-    json = "json"
-    yaml = "yaml"
-
-
+@analysis_command()
 def advise(
-    sources: SourcesArg,
-    window_s: WindowOpt = 3600,
-    until: UntilOpt = "now",
+    options: AnalysisOptions,
     output_format: Annotated[
         OutputFormat,
-        typer.Option(
-            "--format",
-            "-f",
+        format_option(
+            OutputFormat.table,
+            OutputFormat.json,
+            OutputFormat.yaml,
             help="table (terminal), json (contract) or yaml (breakers.yaml patch).",
         ),
     ] = OutputFormat.table,
-    host: HostOpt = None,
-    config: ConfigOpt = None,
-    breaker: BreakerOpt = None,
-    breaker_role: BreakerRoleOpt = None,
-    breaker_defaults: BreakerDefaultsOpt = None,
-    breaker_resolver: BreakerResolverOpt = None,
-    rules: RulesOpt = None,
-    lost_weight: LostWeightOpt = None,
-    memory_limit: MemoryLimitOpt = None,
     write_config: Annotated[
         Path | None,
         typer.Option(
@@ -96,6 +64,14 @@ def advise(
         Path | None,
         typer.Option("--html", help="Also write the HTML report (self-contained) to this file."),
     ] = None,
+    report_data_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--report-data",
+            help="Also write the report data (JSON: what the HTML report shows) to this file; "
+            "breaker-advisor report --from renders it later without the sources.",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No warnings on stderr.")] = False,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="List every source and its warnings.")
@@ -107,22 +83,21 @@ def advise(
     4 out of memory (--memory-limit); 70 internal error (traceback saved in the temp dir;
     -v prints it).
     """
-    try:
-        set_memory_limit(memory_limit)
-        analysis, breaker_config = analyze_with_options(
-            sources, window_s=window_s, until=until, host=host, config=config, breaker=breaker,
-            breaker_role=breaker_role, breaker_defaults=breaker_defaults,
-            breaker_resolver=breaker_resolver, rules=rules, lost_weight=lost_weight,
-            outputs={"--write-config": write_config, "--html": html},
-        )  # fmt: skip
-        if write_config is not None:
-            written = save_config(analysis.hosts, breaker_config.path, write_config)
-        if html is not None:
-            from advisor.outputs.report import save_report  # Plotly is imported only when asked for
+    analysis, breaker_config = options.analyze(
+        outputs={"--write-config": write_config, "--html": html, "--report-data": report_data_path}
+    )
+    if write_config is not None:
+        written = save_config(analysis.hosts, breaker_config.path, write_config)
+    if html is not None or report_data_path is not None:
+        # Plotly is imported only when asked for
+        from advisor.outputs.report import save_report, save_report_data
+        from advisor.pipeline import report_data
 
-            save_report(analysis, html)
-    except AdvisorError as exc:
-        raise fail(exc) from None
+        data = report_data(analysis)
+        if html is not None:
+            save_report(data, html)
+        if report_data_path is not None:
+            save_report_data(data, report_data_path)
     if output_format is OutputFormat.json:
         sys.stdout.write(analysis.to_json() + "\n")
     elif output_format is OutputFormat.yaml:
@@ -149,7 +124,7 @@ def advise(
                     err=True,
                 )
     if not quiet:
-        note_unmatched_hosts(host, analysis)
+        note_unmatched_hosts(options.host, analysis)
         for note in analysis.notes:
             typer.echo(f"Warning: {note}", err=True)
         if write_config is not None:

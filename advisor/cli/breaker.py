@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -14,9 +13,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from advisor.cli.common import fail
+from advisor.cli.common import advisor_errors
+from advisor.cli.options import OutputFormat, format_option
 from advisor.config import KNOB_KEYS, load_config
-from advisor.errors import AdvisorError, UsageError
+from advisor.errors import UsageError
 from advisor.telemetry.control import Override, close_host, open_host
 from advisor.telemetry.cooldown import (
     ENV_STORE,
@@ -33,11 +33,6 @@ breaker_app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-
-class ShowFormat(StrEnum):
-    table = "table"
-    json = "json"
 
 
 ManifestOpt = Annotated[
@@ -98,17 +93,16 @@ def show(
         ),
     ] = None,
     output_format: Annotated[
-        ShowFormat, typer.Option("--format", "-f", help="table or json.")
-    ] = ShowFormat.table,
+        OutputFormat,
+        format_option(OutputFormat.table, OutputFormat.json, help="table or json."),
+    ] = OutputFormat.table,
 ) -> None:
     """Per host: state last recorded in the manifest, cooldown, last transition, config."""
-    try:
+    with advisor_errors():
         settings = load_config(config)
         store = _existing_store(cooldown_store)
         rows = breaker_status(settings, store=store, manifest=manifest, hosts=host)
-    except AdvisorError as exc:
-        raise fail(exc) from None
-    if output_format is ShowFormat.json:
+    if output_format is OutputFormat.json:
         sys.stdout.write(json.dumps([row.to_dict() for row in rows], indent=2) + "\n")
         return
     _print_table(rows)
@@ -152,12 +146,10 @@ def open_(
     cooldown_store: StoreOpt = None,
 ) -> None:
     """Refuse calls to HOST for --seconds in every worker sharing the cooldown store."""
-    try:
+    with advisor_errors():
         done = open_host(
             host, seconds, reason, store=_shared_store(cooldown_store), manifest=manifest
         )
-    except AdvisorError as exc:
-        raise fail(exc) from None
     until = done.cooldown.until if done.cooldown else done.at + seconds
     typer.echo(
         f"{printable(done.host)}: open until {_iso(until)} ({seconds:g} s): "
@@ -176,12 +168,10 @@ def close(
     cooldown_store: StoreOpt = None,
 ) -> None:
     """Clear HOST's cooldown so workers call it again."""
-    try:
+    with advisor_errors():
         done = close_host(
             host, store=_shared_store(cooldown_store), manifest=manifest, reason=reason
         )
-    except AdvisorError as exc:
-        raise fail(exc) from None
     if done.cooldown is not None:
         typer.echo(
             f"{printable(done.host)}: closed (cooldown until {_iso(done.cooldown.until)} cleared)"

@@ -1,179 +1,204 @@
-"""What every command shares: the error exit, the options of ``advise`` that other
-commands take too, and the analysis those options describe. Imported by
-``advisor.cli.app`` and by each command module (never the other way round)."""
+"""What every command shares: the one edge where ``AdvisorError`` becomes a message and
+an exit code, and the analysis options (declared in ``advisor.cli.options``) that
+``advise``, ``report``, ``replay`` and ``nightly`` take through :func:`analysis_command`.
+Imported by ``advisor.cli.app`` and by each command module (never the other way round)."""
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Any
 
 import typer
 
+from advisor.cli.options import (
+    BreakerDefaultsOpt,
+    BreakerOpt,
+    BreakerResolverOpt,
+    BreakerRoleOpt,
+    ConfigOpt,
+    HostOpt,
+    LostWeightOpt,
+    MemoryLimitOpt,
+    RefusedUntilOpt,
+    RefusedWindowOpt,
+    RulesOpt,
+    SourcesArg,
+    UntilOpt,
+    WindowOpt,
+)
 from advisor.config import BreakerConfig, load_config, normalize_host
-from advisor.errors import AdvisorError
+from advisor.errors import AdvisorError, UsageError
+from advisor.ingest.database import set_memory_limit
 from advisor.model import Analysis
 from advisor.outputs.files import refuse_inputs
 from advisor.pipeline import analyze
 from advisor.text import printable
 
 
-def fail(exc: AdvisorError) -> typer.Exit:
-    """Print ``Error: message`` on stderr and return the Exit carrying its code."""
-    typer.echo(f"Error: {exc}", err=True)
-    return typer.Exit(exc.exit_code)
+@contextmanager
+def advisor_errors() -> Iterator[None]:
+    """The CLI's one error edge: an ``AdvisorError`` raised inside becomes ``Error:
+    message`` on stderr and its exit code (docs/design.md "Exit codes"). Use it as
+    ``with advisor_errors():`` or as the decorator ``@advisor_errors()``."""
+    try:
+        yield
+    except AdvisorError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
 
 
-SourcesArg = Annotated[
-    list[Path],
-    typer.Argument(
-        help="Manifest files, directories (searched recursively for *.sqlite3, *.sqlite, *.db) "
-        "or globs.",
-        show_default=False,
-        metavar="SOURCES",
-    ),
-]
-WindowOpt = Annotated[
-    float, typer.Option("--window-s", help="Window length in seconds, ending at --until.", min=1)
-]
-UntilOpt = Annotated[
-    str,
-    typer.Option(
-        "--until",
-        help="Window end: ISO-8601 (Z, offset, or naive = UTC), epoch seconds, 'now' "
-        "or 'latest' (newest event in the sources).",
-    ),
-]
-HostOpt = Annotated[
-    list[str] | None,
-    typer.Option("--host", help="Only this host (repeatable, case-insensitive)."),
-]
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--config",
-        "--breaker-config",
-        help="Current breakers.yaml (default: $DOCSTOKG_BREAKERS_YAML). Unconfigured knobs "
-        "are inferred from telemetry where possible.",
-    ),
-]
-BreakerOpt = Annotated[
-    list[str] | None,
-    typer.Option("--breaker", help="Host override HOST=fail_max:4,reset:90 (repeatable)."),
-]
-BreakerRoleOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--breaker-role", help="Role override HOST:ROLE=success_threshold:2 (repeatable)."
-    ),
-]
-BreakerDefaultsOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--breaker-defaults", help="Defaults override fail_max:5,reset:60,retry_after_cap:900."
-    ),
-]
-BreakerResolverOpt = Annotated[
-    list[str] | None,
-    typer.Option("--breaker-resolver", help="Resolver override NAME=fail_max:3 (repeatable)."),
-]
-RulesOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--rules", help="YAML overriding rule thresholds (see advisor/advice/rules/defaults.yaml)."
-    ),
-]
-MemoryLimitOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--memory-limit",
-        envvar="BREAKER_ADVISOR_MEMORY_LIMIT",
-        show_envvar=True,
-        help="Memory DuckDB may use, e.g. 2GB (default: 80% of RAM, at most half of "
-        "ulimit -v); beyond it, it spills to the system temp directory.",
-    ),
-]
-LostWeightOpt = Annotated[
-    float | None,
-    typer.Option(
-        "--lost-weight",
-        help="Cost of a refused call while the host was up, in wasted calls (default 0.5).",
-    ),
-]
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """The options ``advise``, ``report``, ``replay`` and ``nightly`` share: what to read,
+    which window, the current breaker configuration with its overrides, and the rules."""
 
+    sources: tuple[Path, ...]
+    window_s: float = 3600
+    until: str = "now"
+    host: tuple[str, ...] = ()
+    config: Path | None = None
+    breaker: tuple[str, ...] = ()
+    breaker_role: tuple[str, ...] = ()
+    breaker_defaults: str | None = None
+    breaker_resolver: tuple[str, ...] = ()
+    rules: Path | None = None
+    lost_weight: float | None = None
+    memory_limit: str | None = None
 
-def breaker_config_from_options(
-    config: Path | None,
-    breaker: list[str] | None,
-    breaker_role: list[str] | None,
-    breaker_defaults: str | None,
-    breaker_resolver: list[str] | None,
-) -> BreakerConfig:
-    """The current configuration every command builds the same way: ``--config`` (else
-    ``$DOCSTOKG_BREAKERS_YAML``), the environment overlays, then the override flags.
+    def breaker_config(self) -> BreakerConfig:
+        """The current configuration, built the same way by every command: ``--config``
+        (else ``$DOCSTOKG_BREAKERS_YAML``), the environment overlays, then the flags.
 
-    Raises:
-        ConfigError: a malformed file or override.
-    """
-    return load_config(
-        config,
-        defaults_override=breaker_defaults,
-        host_overrides=breaker or (),
-        role_overrides=breaker_role or (),
-        resolver_overrides=breaker_resolver or (),
-    )
-
-
-def analyze_with_options(
-    sources: list[Path],
-    *,
-    window_s: float,
-    until: str,
-    host: list[str] | None,
-    config: Path | None,
-    breaker: list[str] | None,
-    breaker_role: list[str] | None,
-    breaker_defaults: str | None,
-    breaker_resolver: list[str] | None,
-    rules: Path | None,
-    lost_weight: float | None,
-    outputs: dict[str, Path | None] | None = None,
-) -> tuple[Analysis, BreakerConfig]:
-    """``analyze`` with the current configuration built from the file, the environment
-    and the override flags (shared by the commands that take the advise options).
-    ``outputs`` (``{option: path}``) are refused before anything is read when one is an
-    input of the run (a source, the configuration, the rules file) or another output.
-
-    Raises:
-        UsageError: an output path is an input (and what ``analyze`` raises).
-    """
-    breaker_config = breaker_config_from_options(
-        config, breaker, breaker_role, breaker_defaults, breaker_resolver
-    )
-    if outputs:
-        refuse_inputs(
-            outputs,
-            sources=sources,
-            inputs={
-                "the input configuration": breaker_config.path,
-                "the rules file": rules,
-            },
+        Raises:
+            ConfigError: a malformed file or override.
+        """
+        return load_config(
+            self.config,
+            defaults_override=self.breaker_defaults,
+            host_overrides=self.breaker,
+            role_overrides=self.breaker_role,
+            resolver_overrides=self.breaker_resolver,
         )
-    analysis = analyze(
-        sources,
-        window_s=window_s,
-        until=until,
-        hosts=host,
-        config=breaker_config,
-        rules=rules,
-        lost_weight=lost_weight,
-    )
-    return analysis, breaker_config
+
+    def analyze(
+        self, outputs: dict[str, Path | None] | None = None
+    ) -> tuple[Analysis, BreakerConfig]:
+        """``analyze`` over these options; also returns the configuration it used.
+        ``outputs`` (``{option: path}``) are refused before anything is read when one is
+        an input of the run (a source, the configuration, the rules file) or another output.
+
+        Raises:
+            UsageError: an output path is an input (and what ``analyze`` raises).
+        """
+        breaker_config = self.breaker_config()
+        if outputs:
+            refuse_inputs(
+                outputs,
+                sources=list(self.sources),
+                inputs={
+                    "the input configuration": breaker_config.path,
+                    "the rules file": self.rules,
+                },
+            )
+        analysis = analyze(
+            list(self.sources),
+            window_s=self.window_s,
+            until=self.until,
+            hosts=list(self.host) or None,
+            config=breaker_config,
+            rules=self.rules,
+            lost_weight=self.lost_weight,
+        )
+        return analysis, breaker_config
 
 
-def note_unmatched_hosts(requested: list[str] | None, analysis: Analysis) -> None:
+def _keyword(name: str, annotation: Any, default: Any = inspect.Parameter.empty) -> Any:
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation,
+                             default=default)  # fmt: skip
+
+
+_SOURCES = [_keyword("sources", SourcesArg)]
+_WINDOW = [_keyword("window_s", WindowOpt, 3600.0), _keyword("until", UntilOpt, "now")]
+_REFUSED_WINDOW = [
+    _keyword("window_s", RefusedWindowOpt, None),
+    _keyword("until", RefusedUntilOpt, None),
+]
+_HOSTS = [_keyword("host", HostOpt, None)]
+_CONFIGURATION = [
+    _keyword("config", ConfigOpt, None),
+    _keyword("breaker", BreakerOpt, None),
+    _keyword("breaker_role", BreakerRoleOpt, None),
+    _keyword("breaker_defaults", BreakerDefaultsOpt, None),
+    _keyword("breaker_resolver", BreakerResolverOpt, None),
+    _keyword("rules", RulesOpt, None),
+    _keyword("lost_weight", LostWeightOpt, None),
+    _keyword("memory_limit", MemoryLimitOpt, None),
+]
+
+Command = Callable[..., None]
+
+
+def analysis_command(
+    *, window: bool = True, hosts: bool = True, sources: bool = True
+) -> Callable[[Command], Command]:
+    """Give a command the shared analysis options: it is written as ``command(options:
+    AnalysisOptions, ...its own options)`` and Typer sees SOURCES (optional unless
+    ``sources``: ``report --from`` needs none), the window (``window``;
+    without it ``--window-s`` / ``--until`` are refused naming ``--night``), ``--host``
+    (``hosts``) and the configuration options besides the command's own. The command runs
+    inside :func:`advisor_errors` after ``--memory-limit`` is applied."""
+    given_sources = _SOURCES if sources else [_keyword("sources", SourcesArg, None)]
+    head = [*given_sources, *(_WINDOW if window else _REFUSED_WINDOW), *(_HOSTS if hosts else [])]
+    shared = {p.name for p in [*head, *_CONFIGURATION]}
+
+    def decorate(command: Command) -> Command:
+        own = [
+            p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+            for p in inspect.signature(command, eval_str=True).parameters.values()
+        ][1:]  # the first is ``options``
+
+        @functools.wraps(command)
+        def run(**values: Any) -> None:
+            given = {name: values.pop(name) for name in shared}
+            with advisor_errors():
+                options = _options(given, window=window)
+                set_memory_limit(options.memory_limit)
+                command(options, **values)
+
+        parameters = [*head, *own, *_CONFIGURATION]
+        run.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+        run.__annotations__ = {p.name: p.annotation for p in parameters}
+        return run
+
+    return decorate
+
+
+def _options(given: dict[str, Any], *, window: bool) -> AnalysisOptions:
+    """The options of one command line; ``--window-s`` / ``--until`` where the command
+    takes its window from ``--night`` are a usage error."""
+    if not window:
+        for flag, name in (("--window-s", "window_s"), ("--until", "until")):
+            if given.pop(name) is not None:
+                raise UsageError(
+                    f"{flag}: nightly analyses one UTC day: use --night YYYY-MM-DD "
+                    "(default yesterday)"
+                )
+    lists = {"sources", "host", "breaker", "breaker_role", "breaker_resolver"}
+    values: dict[str, Any] = {
+        name: tuple(value or ()) if name in lists else value for name, value in given.items()
+    }
+    return AnalysisOptions(**values)
+
+
+def note_unmatched_hosts(requested: tuple[str, ...], analysis: Analysis) -> None:
     """Say on stderr which ``--host`` values matched no host of the analysis."""
     found = {h.host for h in analysis.hosts}
-    for name in requested or []:
+    for name in requested:
         if normalize_host(name) not in found:
             typer.echo(
                 f"Warning: --host {printable(name)}: no such host in the sources' window "

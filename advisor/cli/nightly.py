@@ -1,8 +1,8 @@
 """``breaker-advisor nightly``: ingest new telemetry into the history store, analyse a
 night, and write dated reports with trends.
 
-Registered by ``advisor.cli.app`` after its option types exist (import this module
-through ``advisor.cli.app``, not on its own).
+Registered by ``advisor.cli.app``; the configuration options come from
+``advisor.cli.common`` (the window is the day ``--night``).
 """
 
 from __future__ import annotations
@@ -13,21 +13,8 @@ from typing import Annotated
 
 import typer
 
-from advisor.cli.common import (
-    BreakerDefaultsOpt,
-    BreakerOpt,
-    BreakerResolverOpt,
-    BreakerRoleOpt,
-    ConfigOpt,
-    LostWeightOpt,
-    MemoryLimitOpt,
-    RulesOpt,
-    SourcesArg,
-    breaker_config_from_options,
-    fail,
-)
-from advisor.errors import AdvisorError, UsageError
-from advisor.ingest.database import set_memory_limit
+from advisor.cli.common import AnalysisOptions, analysis_command
+from advisor.errors import UsageError
 from advisor.limits import date_in_range
 
 
@@ -41,8 +28,9 @@ def _night(text: str | None) -> date | None:
     return date_in_range("--night", day)
 
 
+@analysis_command(window=False, hosts=False)
 def nightly(
-    sources: SourcesArg,
+    options: AnalysisOptions,
     store: Annotated[
         Path, typer.Option("--store", help="DuckDB history store (created when missing).")
     ],
@@ -70,14 +58,6 @@ def nightly(
             help="UTC day to analyse, YYYY-MM-DD, 1970-01-01 to 8999-12-31 (default yesterday).",
         ),
     ] = None,
-    config: ConfigOpt = None,
-    breaker: BreakerOpt = None,
-    breaker_role: BreakerRoleOpt = None,
-    breaker_defaults: BreakerDefaultsOpt = None,
-    breaker_resolver: BreakerResolverOpt = None,
-    rules: RulesOpt = None,
-    lost_weight: LostWeightOpt = None,
-    memory_limit: MemoryLimitOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No messages on stderr.")] = False,
     verbose: Annotated[
         bool,
@@ -86,31 +66,25 @@ def nightly(
 ) -> None:
     """Nightly job: incremental history, stable advice, dated HTML reports with trends.
 
-    Exit codes: 0 done; 1 done but a source could not be read; 2 usage error;
-    3 history store locked by another run, or corrupt; 70 internal error.
+    The window is the UTC day --night (--window-s and --until are refused). Exit codes:
+    0 done; 1 done but a source could not be read; 2 usage error; 3 history store locked
+    by another run, or corrupt; 4 out of memory (--memory-limit); 70 internal error.
     """
     from advisor.nightly import StabilityRules, run_nightly
 
-    try:
-        set_memory_limit(memory_limit)
-        if confirm_window < nights_to_confirm:
-            raise UsageError("--confirm-window must be at least --nights-to-confirm")
-        breaker_config = breaker_config_from_options(
-            config, breaker, breaker_role, breaker_defaults, breaker_resolver
-        )
-        result = run_nightly(
-            sources,
-            store,
-            out,
-            night=_night(night),
-            stability=StabilityRules(nights_to_confirm, confirm_window),
-            retention_days=retention_days,
-            config=breaker_config,
-            rules=rules,
-            lost_weight=lost_weight,
-        )
-    except AdvisorError as exc:
-        raise fail(exc) from None
+    if confirm_window < nights_to_confirm:
+        raise UsageError("--confirm-window must be at least --nights-to-confirm")
+    result = run_nightly(
+        list(options.sources),
+        store,
+        out,
+        night=_night(night),
+        stability=StabilityRules(nights_to_confirm, confirm_window),
+        retention_days=retention_days,
+        config=options.breaker_config(),
+        rules=options.rules,
+        lost_weight=options.lost_weight,
+    )
     if not quiet:
         for source in result.ingest.sources:
             if not source.readable:

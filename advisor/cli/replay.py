@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import StrEnum
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -13,37 +11,16 @@ from rich.console import Console
 
 from advisor.advice.replay import Grid, default_grid, parse_values
 from advisor.advice.rules import load_rule_settings
-from advisor.cli.common import (
-    BreakerDefaultsOpt,
-    BreakerOpt,
-    BreakerResolverOpt,
-    BreakerRoleOpt,
-    ConfigOpt,
-    MemoryLimitOpt,
-    breaker_config_from_options,
-    fail,
-)
-from advisor.errors import AdvisorError
-from advisor.ingest.database import set_memory_limit
+from advisor.cli.common import AnalysisOptions, analysis_command
+from advisor.cli.options import OutputFormat, format_option
 from advisor.limits import MAX_COUNT, MAX_DURATION_S, number_in
 from advisor.outputs.whatif import render_what_if
 from advisor.pipeline import what_if
 
 
-class ReplayFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
+@analysis_command(hosts=False)
 def replay(
-    sources: Annotated[
-        list[Path],
-        typer.Argument(
-            help="Manifest files, directories (searched recursively) or globs.",
-            show_default=False,
-            metavar="SOURCES",
-        ),
-    ],
+    options: AnalysisOptions,
     host: Annotated[str, typer.Option("--host", help="The host to replay (case-insensitive).")],
     fail_max: Annotated[
         int | None, typer.Option("--fail-max", help="Candidate fail_max (default: current).", min=1)
@@ -58,33 +35,6 @@ def replay(
             "--success-threshold", help="Candidate success_threshold (default: current).", min=1
         ),
     ] = None,
-    window_s: Annotated[
-        float,
-        typer.Option("--window-s", help="Window length in seconds, ending at --until.", min=1),
-    ] = 3600,
-    until: Annotated[
-        str,
-        typer.Option(
-            "--until",
-            help="Window end: ISO-8601, epoch seconds, 'now' or 'latest' (newest event).",
-        ),
-    ] = "now",
-    config: ConfigOpt = None,
-    breaker: BreakerOpt = None,
-    breaker_role: BreakerRoleOpt = None,
-    breaker_defaults: BreakerDefaultsOpt = None,
-    breaker_resolver: BreakerResolverOpt = None,
-    rules: Annotated[
-        Path | None, typer.Option("--rules", help="YAML overriding rule thresholds and bounds.")
-    ] = None,
-    lost_weight: Annotated[
-        float | None,
-        typer.Option(
-            "--lost-weight",
-            help="Cost of a refused call while the host was up, in wasted calls (default 0.5).",
-        ),
-    ] = None,
-    memory_limit: MemoryLimitOpt = None,
     grid: Annotated[
         bool,
         typer.Option(
@@ -106,50 +56,45 @@ def replay(
         ),
     ] = None,
     output_format: Annotated[
-        ReplayFormat, typer.Option("--format", "-f", help="table or json.")
-    ] = ReplayFormat.table,
+        OutputFormat,
+        format_option(OutputFormat.table, OutputFormat.json, help="table or json."),
+    ] = OutputFormat.table,
 ) -> None:
     """Replay a host's recorded calls under today's breaker setting and a candidate.
 
     Counts wasted calls (sent into a down host), lost calls (refused while it was up),
     opens, and detect / resume times; --grid searches fail_max x reset_timeout_s and
-    prints the Pareto front and the setting minimising wasted + w x lost.
+    prints the Pareto front and the setting minimising wasted + w x lost. Today's setting
+    comes from the same configuration options as advise's.
     """
-    try:
-        set_memory_limit(memory_limit)
-        _check_candidate(fail_max, reset_timeout_s, success_threshold)
-        number_in("--grid-size", grid_size, 1, MAX_GRID_SIZE)
-        spec: Grid | None = None
-        if grid or grid_fail_max or grid_reset_timeout_s:
-            square = default_grid(load_rule_settings(rules), grid_size)
-            spec = Grid(
-                parse_values(grid_fail_max, integer=True, name="--grid-fail-max")
-                if grid_fail_max
-                else square.fail_max,
-                parse_values(grid_reset_timeout_s, integer=False, name="--grid-reset-timeout-s")
-                if grid_reset_timeout_s
-                else square.reset_timeout_s,
-            )
-            _check_grid(spec)
-        breaker_config = breaker_config_from_options(
-            config, breaker, breaker_role, breaker_defaults, breaker_resolver
+    _check_candidate(fail_max, reset_timeout_s, success_threshold)
+    number_in("--grid-size", grid_size, 1, MAX_GRID_SIZE)
+    spec: Grid | None = None
+    if grid or grid_fail_max or grid_reset_timeout_s:
+        square = default_grid(load_rule_settings(options.rules), grid_size)
+        spec = Grid(
+            parse_values(grid_fail_max, integer=True, name="--grid-fail-max")
+            if grid_fail_max
+            else square.fail_max,
+            parse_values(grid_reset_timeout_s, integer=False, name="--grid-reset-timeout-s")
+            if grid_reset_timeout_s
+            else square.reset_timeout_s,
         )
-        result = what_if(
-            sources,
-            host=host,
-            fail_max=fail_max,
-            reset_timeout_s=reset_timeout_s,
-            success_threshold=success_threshold,
-            window_s=window_s,
-            until=until,
-            config=breaker_config,
-            rules=rules,
-            lost_weight=lost_weight,
-            grid=spec,
-        )
-    except AdvisorError as exc:
-        raise fail(exc) from None
-    if output_format is ReplayFormat.json:
+        _check_grid(spec)
+    result = what_if(
+        list(options.sources),
+        host=host,
+        fail_max=fail_max,
+        reset_timeout_s=reset_timeout_s,
+        success_threshold=success_threshold,
+        window_s=options.window_s,
+        until=options.until,
+        config=options.breaker_config(),
+        rules=options.rules,
+        lost_weight=options.lost_weight,
+        grid=spec,
+    )
+    if output_format is OutputFormat.json:
         sys.stdout.write(json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n")
     else:
         render_what_if(result, Console(highlight=False, width=None if sys.stdout.isatty() else 200))
@@ -177,5 +122,5 @@ def _check_candidate(
 def _check_grid(spec: Grid) -> None:
     for value in spec.fail_max:
         number_in("--grid-fail-max", value, 1, MAX_COUNT)
-    for value in spec.reset_timeout_s:
-        number_in("--grid-reset-timeout-s", value, 0, MAX_DURATION_S, low_open=True, unit="s")
+    for seconds in spec.reset_timeout_s:
+        number_in("--grid-reset-timeout-s", seconds, 0, MAX_DURATION_S, low_open=True, unit="s")

@@ -1,6 +1,7 @@
-"""``breaker-advisor report``: the HTML tuning report of one window, as one offline file.
+"""``breaker-advisor report``: the HTML tuning report of one window, as one offline file;
+from the sources, or ``--from`` a report-data file saved by ``breaker-advise --report-data``.
 
-Registered by ``advisor.cli.app``; its options come from ``advisor.cli.common``.
+Registered by ``advisor.cli.app``; the analysis options come from ``advisor.cli.common``.
 """
 
 from __future__ import annotations
@@ -10,44 +11,26 @@ from typing import Annotated
 
 import typer
 
-from advisor.cli.common import (
-    BreakerDefaultsOpt,
-    BreakerOpt,
-    BreakerResolverOpt,
-    BreakerRoleOpt,
-    ConfigOpt,
-    HostOpt,
-    LostWeightOpt,
-    MemoryLimitOpt,
-    RulesOpt,
-    SourcesArg,
-    UntilOpt,
-    WindowOpt,
-    analyze_with_options,
-    fail,
-    note_unmatched_hosts,
-)
-from advisor.errors import AdvisorError
-from advisor.ingest.database import set_memory_limit
+from advisor.cli.common import AnalysisOptions, analysis_command, note_unmatched_hosts
+from advisor.errors import UsageError
+from advisor.outputs.files import refuse_inputs
 
 
+@analysis_command(sources=False)
 def report(
-    sources: SourcesArg,
+    options: AnalysisOptions,
     out: Annotated[
         Path,
         typer.Option("--out", "-o", help="HTML file to write (self-contained, works offline)."),
     ],
-    window_s: WindowOpt = 3600,
-    until: UntilOpt = "now",
-    host: HostOpt = None,
-    config: ConfigOpt = None,
-    breaker: BreakerOpt = None,
-    breaker_role: BreakerRoleOpt = None,
-    breaker_defaults: BreakerDefaultsOpt = None,
-    breaker_resolver: BreakerResolverOpt = None,
-    rules: RulesOpt = None,
-    lost_weight: LostWeightOpt = None,
-    memory_limit: MemoryLimitOpt = None,
+    from_: Annotated[
+        Path | None,
+        typer.Option(
+            "--from",
+            help="Render this report-data file (written by breaker-advise --report-data) "
+            "instead of analysing SOURCES.",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No messages on stderr.")] = False,
     verbose: Annotated[
         bool,
@@ -57,23 +40,24 @@ def report(
     """Write the HTML tuning report: summary, fleet charts, one section per host.
 
     Exit codes: 0 written; 1 written but a source could not be read; 2 usage error;
-    70 internal error.
+    4 out of memory (--memory-limit); 70 internal error.
     """
-    from advisor.outputs.report import save_report  # Plotly is imported only when a report is made
+    # Plotly is imported only when a report is made
+    from advisor.outputs.report import save_report, save_report_from
+    from advisor.pipeline import report_data
 
-    try:
-        set_memory_limit(memory_limit)
-        analysis, _ = analyze_with_options(
-            sources, window_s=window_s, until=until, host=host, config=config, breaker=breaker,
-            breaker_role=breaker_role, breaker_defaults=breaker_defaults,
-            breaker_resolver=breaker_resolver, rules=rules, lost_weight=lost_weight,
-            outputs={"--out": out},
-        )  # fmt: skip
-        written = save_report(analysis, out)
-    except AdvisorError as exc:
-        raise fail(exc) from None
+    if from_ is not None or not options.sources:
+        if from_ is None or options.sources:
+            raise UsageError("give SOURCES to analyse, or --from a saved report-data file")
+        refuse_inputs({"--out": out}, inputs={"--from": from_})
+        written = save_report_from(from_, out)
+        if not quiet:
+            typer.echo(f"wrote {written}", err=True)
+        return
+    analysis, _ = options.analyze(outputs={"--out": out})
+    written = save_report(report_data(analysis), out)
     if not quiet:
-        note_unmatched_hosts(host, analysis)
+        note_unmatched_hosts(options.host, analysis)
         for source in analysis.unreadable_sources:
             typer.echo(f"Error: {source.path}: not analysed: {source.error}", err=True)
         typer.echo(f"wrote {written}", err=True)

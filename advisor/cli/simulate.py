@@ -10,9 +10,9 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-from advisor.cli.common import fail
+from advisor.cli.common import advisor_errors
 from advisor.config import normalize_host, parse_settings_spec
-from advisor.errors import AdvisorError, ConfigError
+from advisor.errors import ConfigError
 from advisor.simulate import SCENARIOS
 from advisor.simulate import simulate as run_simulation
 
@@ -77,15 +77,13 @@ def simulate(
     Writes OUT/manifest.sqlite3 (breaker_events), OUT/breakers.yaml (the config used,
     mis-tuned for some hosts) and OUT/truth.json (what really happened per host).
     """
-    try:
+    with advisor_errors():
         default_values = (
             None
             if defaults is None
             else cast(dict[str, float], parse_settings_spec(defaults, "--defaults"))
         )
         host_config = None if not breakers else _host_config(breakers)
-    except ConfigError as exc:
-        raise fail(exc) from None
     console = Console(stderr=True)
     columns = (
         TextColumn(f"simulating {scenario}"),
@@ -93,23 +91,23 @@ def simulate(
         TaskProgressColumn(),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=console, disable=not console.is_terminal) as bar:
+    with (
+        advisor_errors(),
+        Progress(*columns, console=console, disable=not console.is_terminal) as bar,
+    ):
         task = bar.add_task("simulate", total=1.0)
-        try:
-            result = run_simulation(
-                scenario,
-                out,
-                hours=hours,
-                seed=seed,
-                end=end,
-                overwrite=force,
-                workers=workers,
-                progress=lambda done: bar.update(task, completed=done),
-                host_config=host_config,
-                defaults=default_values,
-            )
-        except AdvisorError as exc:
-            raise fail(exc) from None
+        result = run_simulation(
+            scenario,
+            out,
+            hours=hours,
+            seed=seed,
+            end=end,
+            overwrite=force,
+            workers=workers,
+            progress=lambda done: bar.update(task, completed=done),
+            host_config=host_config,
+            defaults=default_values,
+        )
     typer.echo(
         f"{result.events} events ({result.calls} calls) for {hours:g} h in "
         f"{result.elapsed_s:.1f} s ({result.events_per_s:,.0f} events/s)",
