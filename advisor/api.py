@@ -84,25 +84,30 @@ class Analysis(model.Analysis):
         """Plotly state timeline of one host (renders inline in Jupyter)."""
         from advisor.outputs import notebook
 
-        return notebook.timeline(self, host)
+        return notebook.timeline(self.report_data(), host)
 
     def fleet_heatmap(self) -> go.Figure:
         """Plotly heat map of opens per host over time."""
         from advisor.outputs import notebook
 
-        return notebook.fleet_heatmap(self)
+        return notebook.fleet_heatmap(self.report_data())
 
     def fleet_timeline(self) -> go.Figure:
         """Plotly state timelines of the hosts that need attention."""
         from advisor.outputs import notebook
 
-        return notebook.fleet_timeline(self)
+        return notebook.fleet_timeline(self.report_data())
+
+    def report_data(self) -> dict[str, Any]:
+        """Everything the HTML report shows, as plain JSON-able data
+        (``advisor.pipeline.report_data``)."""
+        return pipeline.report_data(self)
 
     def report(self, path: str | Path) -> Path:
         """Write the self-contained HTML tuning report to ``path``."""
         from advisor.outputs.report import save_report
 
-        return Path(save_report(self, path))
+        return Path(save_report(self.report_data(), path))
 
     save_html = report
 

@@ -3,7 +3,8 @@ back-test. The only module that calls across the layers below it (ingest, metric
 advice); it returns the plain result types of ``advisor.model``.
 
 ``analyze`` reads manifests; ``analyze_window`` analyses events already loaded (the
-nightly job's store); ``what_if`` replays one host under other settings.
+nightly job's store); ``what_if`` replays one host under other settings;
+``report_data`` gathers what the HTML report shows as plain data.
 """
 
 from __future__ import annotations
@@ -19,7 +20,13 @@ import duckdb
 
 from advisor import queries
 from advisor.advice.current import current_settings
-from advisor.advice.replay import attach_replay, load_breaker_timelines, load_timelines
+from advisor.advice.replay import (
+    attach_replay,
+    load_breaker_timelines,
+    load_timelines,
+    suggested_setting,
+    trade_offs,
+)
 from advisor.advice.replay.grid import Grid
 from advisor.advice.replay.timeline import Timeline
 from advisor.advice.replay.whatif import WhatIf, compare
@@ -33,6 +40,7 @@ from advisor.ingest.database import connect
 from advisor.ingest.events import analysis_horizon, load_events
 from advisor.ingest.sources import open_sources
 from advisor.metrics.hosts import breaker_metrics, compute_relations, host_metrics
+from advisor.metrics.series import REPORT_DATA_VERSION, collect
 from advisor.model import Analysis, BreakerKey, BreakerResult, FleetIncident, HostResult, Source
 from advisor.window import Window, make_window, parse_until
 
@@ -223,6 +231,27 @@ def what_if(
         success_threshold=success_threshold,
         grid=grid,
     )
+
+
+def report_data(analysis: Analysis) -> dict[str, Any]:
+    """Everything the HTML report shows, as plain JSON-able data (docs/design.md "Report
+    data"): the JSON contract, the chart series and the replayed trade-off points of each
+    host with a breaker change, so the report renders (now or later, from a saved file)
+    without the sources or a connection.
+
+    The trade-offs are charted for hosts advised as one breaker (a host with a role's own
+    breaker is replayed breaker by breaker, ``attach_replay``, not on one grid).
+    """
+    charted = [h.host for h in analysis.hosts if not h.breakers and suggested_setting(h)]
+    return {
+        "report_data_version": REPORT_DATA_VERSION,
+        "contract": analysis.to_dict(),
+        "unreadable_sources": [s.path for s in analysis.unreadable_sources],
+        "series": collect(
+            analysis.con, analysis.window, [h.host for h in analysis.hosts]
+        ).to_dict(),
+        "trade_offs": trade_offs(analysis, hosts=charted) if charted else {},
+    }
 
 
 def generation_time() -> datetime:

@@ -1,6 +1,7 @@
 """The HTML report: structure (golden outline), numbers equal to the JSON contract,
 chart data consistent with the metrics, escaping of hostile host names, offline-ness,
-templates and the two CLI entry points."""
+templates, the report-data document (saved, reloaded, rendered byte-identically) and the
+CLI entry points."""
 
 from __future__ import annotations
 
@@ -16,88 +17,29 @@ from typer.testing import CliRunner
 from advisor import analyze
 from advisor.cli.app import advise_app, app
 from advisor.errors import UsageError
-from advisor.metrics.series import collect
-from advisor.outputs.report import render_report, save_report
+from advisor.metrics.series import ReportSeries
+from advisor.outputs.report import (
+    load_report_data,
+    render_report,
+    save_report,
+    save_report_data,
+)
+from advisor.outputs.report.data import dumps
 from advisor.outputs.report.formatting import pct
 from advisor.outputs.report.render import environment
-from tests.helpers import manifests as m
-from tests.helpers.manifests import T0, call, change
+from advisor.pipeline import report_data
+from tests.helpers.manifests import T0
+from tests.helpers.report import (
+    FIXED_ADVICE,
+    UNTIL,
+    XSS,
+    fixed_analysis,
+    report_manifest,
+    validate_figures,
+)
 
 GOLDEN = Path(__file__).parent / "golden" / "report_outline.txt"
 REFRESH = "REFRESH_GOLDEN"  # REFRESH_GOLDEN=1 pytest tests/test_report.py rewrites GOLDEN
-UNTIL = T0 + 3600
-XSS = "<script>alert(1)</script>"
-
-
-def report_rows() -> list[tuple]:
-    """Four hosts over [T0, T0 + 3600]: flaky (streaks, a reopen, Retry-After), down
-    (an outage still open at the end), ok (healthy) and one named like a script."""
-    rows = [call(T0 + t, "flaky.example", "success") for t in range(10, 3600, 10)]
-    rows += [
-        call(T0 + 100.5, "flaky.example", "failure", status=503),
-        call(T0 + 101.5, "flaky.example", "failure", status=503),  # streak 2, ended by success
-        *[call(T0 + 200.5 + i * 0.1, "flaky.example", "failure") for i in range(5)],
-        change(T0 + 201, "flaky.example", "closed", "open", reset_timeout_s=60),  # streak 5
-        call(T0 + 230, "flaky.example", "rejected", "open"),
-        change(T0 + 261, "flaky.example", "open", "half_open"),
-        call(T0 + 261.1, "flaky.example", "failure", "half_open"),
-        change(T0 + 261.2, "flaky.example", "half_open", "open", reset_timeout_s=60),
-        change(T0 + 321.2, "flaky.example", "open", "half_open"),
-        call(T0 + 321.3, "flaky.example", "success", "half_open"),
-        change(T0 + 321.4, "flaky.example", "half_open", "closed"),
-        call(T0 + 500.5, "flaky.example", "failure", status=429, retry_after_s=120),
-        call(T0 + 3595.5, "flaky.example", "failure"),  # streak 1 at the end of the data
-    ]
-    rows += [call(T0 + t, "down.example", "success") for t in range(50, 1000, 50)]
-    rows += [
-        *[call(T0 + 1000 + i, "down.example", "failure", status=500) for i in range(5)],
-        change(T0 + 1004.5, "down.example", "closed", "open", reset_timeout_s=300),
-        change(T0 + 1304.5, "down.example", "open", "half_open"),
-        call(T0 + 1304.6, "down.example", "failure", "half_open", exc_type="ReadTimeout"),
-        change(T0 + 1304.7, "down.example", "half_open", "open", reset_timeout_s=300),
-    ]
-    rows += [call(T0 + t, "ok.example", "success") for t in range(30, 3600, 60)]
-    rows += [
-        call(T0 + 1990, XSS, "success"),
-        *[call(T0 + 1995 + i, XSS, "failure") for i in range(3)],
-        change(T0 + 1997.5, XSS, "closed", "open", reset_timeout_s=30),
-        change(T0 + 2030, XSS, "open", "half_open"),
-        call(T0 + 2030.1, XSS, "success", "half_open"),
-        change(T0 + 2030.2, XSS, "half_open", "closed"),
-    ]
-    return rows
-
-
-def report_manifest(path: Path) -> Path:
-    """The manifest of ``report_rows`` at ``path``."""
-    return m.breaker_events(path, report_rows())
-
-
-FIXED_ADVICE = {
-    "flaky.example": [
-        {
-            "parameter": "fail_max", "current": 5, "suggested": 8, "confidence": "high",
-            "rule": "false-open", "reasons": ["noise streaks of 5 open the breaker"],
-            "evidence": {"noise_streaks": 3, "streak_continue_p": 0.25},
-        },
-    ],
-    XSS: [
-        {
-            "parameter": "reset_timeout_s", "current": 30, "suggested": 30, "confidence": "low",
-            "rule": "insufficient-evidence", "reasons": [f"only one outage {XSS}"],
-            "evidence": {XSS: "<b>1</b>"},
-        },
-    ],
-}  # fmt: skip
-
-
-def fixed_analysis(tmp_path: Path):
-    """The fixture analysed, with the rules' advice replaced by FIXED_ADVICE (the report is
-    under test here, not the rules)."""
-    analysis = analyze(report_manifest(tmp_path / "manifest.sqlite3"), window_s=3600, until=UNTIL)
-    for host in analysis.hosts:
-        host.recommendations = [dict(r) for r in FIXED_ADVICE.get(host.host, [])]
-    return analysis
 
 
 @pytest.fixture
@@ -106,8 +48,18 @@ def analysis(tmp_path):
 
 
 @pytest.fixture
-def html(analysis):
-    return render_report(analysis)
+def data(analysis):
+    return report_data(analysis)
+
+
+@pytest.fixture
+def html(data):
+    return render_report(data)
+
+
+def series_of(data) -> ReportSeries:
+    """The chart series as a reader of a saved document gets them (through JSON)."""
+    return ReportSeries.from_dict(json.loads(dumps(data))["series"])
 
 
 # --- structure ------------------------------------------------------------------------
@@ -282,8 +234,8 @@ def test_recommendation_cards_show_reasons_and_evidence(html):
 # --- chart data agrees with the metrics -------------------------------------------------
 
 
-def test_chart_series_add_up_to_the_metrics(analysis):
-    series = collect(analysis)
+def test_chart_series_add_up_to_the_metrics(analysis, data):
+    series = series_of(data)
     for host in analysis.hosts:
         metrics, data = host.metrics, series.hosts[host.host]
         opens = series.opens.get(host.host)
@@ -297,20 +249,20 @@ def test_chart_series_add_up_to_the_metrics(analysis):
         assert open_s == pytest.approx(metrics["open_time_s"]), host.host
 
 
-def test_failure_streaks_and_what_ended_them(analysis):
-    streaks = collect(analysis).hosts["flaky.example"].streaks
+def test_failure_streaks_and_what_ended_them(data):
+    streaks = series_of(data).hosts["flaky.example"].streaks
     assert streaks == {"success": {1: 1, 2: 1}, "open": {5: 1}, "end": {1: 1}}
-    assert collect(analysis).hosts["down.example"].streaks == {
+    assert series_of(data).hosts["down.example"].streaks == {
         "success": {},
         "open": {5: 1},
         "end": {},
     }
 
 
-def test_censored_and_inferred_data_are_reported(analysis, html):
-    data = collect(analysis).hosts["down.example"]
-    assert (data.censored_opens, data.censored_episodes) == (1, 1)
-    assert data.bands.censored == [True]
+def test_censored_and_inferred_data_are_reported(data, html):
+    down = series_of(data).hosts["down.example"]
+    assert (down.censored_opens, down.censored_episodes) == (1, 1)
+    assert down.bands.censored == [True]
     assert "1 open stay(s) still open at the window end" in html
     assert '<section id="data-quality"' in html
 
@@ -349,26 +301,26 @@ def test_environment_is_built_once_and_autoescapes():
     assert env.autoescape is True
 
 
-def test_user_templates_come_first(analysis, tmp_path):
+def test_user_templates_come_first(data, tmp_path):
     folder = tmp_path / "templates"
     folder.mkdir()
     custom = '<section id="fleet"><p>{{ "<custom>" }}</p></section>\n'
     (folder / "_fleet.html.j2").write_text(custom)
-    html = render_report(analysis, templates=folder)
+    html = render_report(data, templates=folder)
     assert "<p>&lt;custom&gt;</p>" in html
     assert '<section id="summary"' in html
 
 
 def test_empty_window_renders(tmp_path):
     source = report_manifest(tmp_path / "manifest.sqlite3")
-    html = render_report(analyze(source, window_s=60, until=T0 - 3600))
+    html = render_report(report_data(analyze(source, window_s=60, until=T0 - 3600)))
     assert "No breaker telemetry in this window." in html
     assert 'class="chart"' not in html
 
 
-def test_save_report_raises_usage_error_when_unwritable(analysis, tmp_path):
+def test_save_report_raises_usage_error_when_unwritable(data, tmp_path):
     with pytest.raises(UsageError, match="cannot write the report"):
-        save_report(analysis, tmp_path / "missing" / "report.html")
+        save_report(data, tmp_path / "missing" / "report.html")
 
 
 # --- CLI --------------------------------------------------------------------------------
@@ -402,9 +354,138 @@ def test_report_command_exit_codes(tmp_path):
     assert result.stderr.startswith("Error: cannot write the report")
 
 
-def test_every_figure_passes_plotlys_validators(analysis, monkeypatch):
-    from advisor.outputs.report import figures
+def test_every_figure_passes_plotlys_validators(html):
+    # go.Figure(...) raises on any unknown property or value
+    assert validate_figures(html) == html.count('class="chart"') == 13
 
-    monkeypatch.setattr(figures, "VALIDATE", True)
-    html = render_report(analysis)  # go.Figure(...) raises on any unknown property or value
-    assert html.count('class="chart"') == 12
+
+# --- trade-offs ---------------------------------------------------------------------------
+
+
+def host_section(html: str, host: str) -> str:
+    """The ``<section class="host">`` of ``host``."""
+    pattern = (
+        rf'<section class="host" id="host-\d+"[^>]*data-host="{re.escape(host)}">(.*?)</section>'
+    )
+    return re.search(pattern, html, re.S).group(1)
+
+
+def test_trade_off_points_are_charted_for_a_host_with_a_breaker_change(data, html):
+    """Only flaky.example has a replayable change (FIXED_ADVICE: fail_max 5 -> 8; the other
+    advice keeps its value); its chart draws the document's points."""
+    assert list(data["trade_offs"]) == ["flaky.example"]
+    trade = data["trade_offs"]["flaky.example"]
+    change = FIXED_ADVICE["flaky.example"][0]
+    assert (trade["current"]["fail_max"], trade["current"]["reset_timeout_s"]) == (5, 60)
+    assert (trade["suggested"]["fail_max"], trade["suggested"]["reset_timeout_s"]) == (
+        change["suggested"],
+        60,
+    )
+    assert trade["best"]["cost"] == min(p["cost"] for p in trade["front"])
+    section = host_section(html, "flaky.example")
+    assert 'data-kind="scatter"' in section
+    block = re.search(
+        r'<script type="application/json" id="[^"]+">(.*?)</script>',
+        section.split("Trade-off: wasted against lost calls")[1],
+        re.S,
+    )
+    traces = json.loads(block.group(1))["data"]
+    assert traces[0]["x"] == [p["wasted"] for p in trade["front"]]
+    assert traces[0]["y"] == [p["lost"] for p in trade["front"]]
+    marked = {t["name"].split(" (")[0]: (t["x"][0], t["y"][0]) for t in traces[1:]}
+    for key, name in (("current", "today's setting"), ("suggested", "suggested setting"),
+                      ("best", "cheapest on the grid")):  # fmt: skip
+        assert marked[name] == (trade[key]["wasted"], trade[key]["lost"])
+    for host in ("down.example", "ok.example"):
+        other = host_section(html, host)
+        assert 'data-kind="scatter"' not in other
+
+
+# --- report data: saved, read back, rendered later ----------------------------------------
+
+
+def test_report_data_is_plain_json_with_the_contract(analysis, data):
+    assert data["report_data_version"] == 1
+    assert json.loads(dumps(data)) == data  # no tuples, numpy values, NaN or dates
+    assert data["contract"] == json.loads(analysis.to_json())
+    assert data["unreadable_sources"] == []
+
+
+def test_html_from_saved_report_data_equals_the_live_html(data, html, tmp_path):
+    path = save_report_data(data, tmp_path / "report-data.json")
+    assert render_report(load_report_data(path)) == html
+
+
+def test_report_from_saved_data_through_the_cli(tmp_path, monkeypatch):
+    """advise --report-data, then report --from without the sources: the same bytes as
+    the report made from the sources (generation time pinned)."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(UNTIL)))
+    source = report_manifest(tmp_path / "manifest.sqlite3")
+    window = ["--window-s", "3600", "--until", str(UNTIL)]
+    saved, live, later = (tmp_path / n for n in ("data.json", "live.html", "later.html"))
+    runner = CliRunner()
+    result = runner.invoke(
+        advise_app, ["--format", "json", *window, "--report-data", str(saved), str(source)]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(saved.read_text())["contract"] == json.loads(result.stdout)
+    result = runner.invoke(app, ["report", str(source), *window, "--out", str(live)])
+    assert result.exit_code == 0, result.output
+    source.unlink()  # rendering from the document reads no source
+    result = runner.invoke(app, ["report", "--from", str(saved), "--out", str(later)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == f"wrote {later}\n"
+    assert later.read_bytes() == live.read_bytes()
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"<html>not json", "not a report-data file (not JSON"),
+        (b"\xff\xfe\x00", "not a report-data file (not JSON"),
+        (b"[1, 2]", "not a report-data file (no report_data_version"),
+        (b'{"schema_version": 1, "hosts": []}', "not a report-data file (no report_data_version"),
+        (b'{"report_data_version": 2}', "report_data_version 2 is not supported"),
+        (b'{"report_data_version": 1, "contract": {}}', "missing unreadable_sources, series"),
+        (
+            b'{"report_data_version": 1, "contract": {}, "unreadable_sources": [], '
+            b'"series": {}, "trade_offs": {}}',
+            "not a valid report-data file (KeyError",
+        ),
+    ],
+)
+def test_a_corrupt_or_foreign_file_is_a_one_line_usage_error(tmp_path, content, message):
+    path = tmp_path / "saved.json"
+    path.write_bytes(content)
+    out = tmp_path / "report.html"
+    result = CliRunner().invoke(app, ["report", "--from", str(path), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"Error: {path}: ") and message in result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert not out.exists()
+
+
+def test_report_data_is_never_written_over_an_input(tmp_path):
+    source = report_manifest(tmp_path / "manifest.sqlite3")
+    before = source.read_bytes()
+    runner = CliRunner()
+    result = runner.invoke(advise_app, ["--until", str(UNTIL), "--report-data", str(source),
+                                        str(source)])  # fmt: skip
+    assert result.exit_code == 2 and "--report-data" in result.stderr
+    assert source.read_bytes() == before
+    html = tmp_path / "same.html"
+    result = runner.invoke(advise_app, ["--until", str(UNTIL), "--report-data", str(html),
+                                        "--html", str(html), str(source)])  # fmt: skip
+    assert result.exit_code == 2 and "refusing to overwrite" in result.stderr
+    saved = save_report_data(report_data(analyze(source, until=UNTIL)), tmp_path / "d.json")
+    kept = saved.read_bytes()
+    result = runner.invoke(app, ["report", "--from", str(saved), "--out", str(saved)])
+    assert result.exit_code == 2 and "refusing to overwrite --from" in result.stderr
+    assert saved.read_bytes() == kept
+
+
+def test_report_needs_sources_or_from(tmp_path):
+    out = tmp_path / "r.html"
+    result = CliRunner().invoke(app, ["report", "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert not out.exists()

@@ -17,7 +17,8 @@ import pytest
 
 from advisor import analyze
 from advisor.outputs.report import save_report
-from tests.test_report import XSS, fixed_analysis
+from advisor.pipeline import report_data
+from tests.helpers.report import XSS, fixed_analysis
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -124,7 +125,7 @@ def check_page(page: Page) -> list[dict]:
 @pytest.fixture(scope="module")
 def fixture_report(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("report")
-    return save_report(fixed_analysis(folder), folder / "report.html")
+    return save_report(report_data(fixed_analysis(folder)), folder / "report.html")
 
 
 @pytest.fixture(scope="module")
@@ -134,10 +135,10 @@ def demo_report(tmp_path_factory) -> Path:
     try:
         from advisor.simulate import simulate
     except ImportError:
-        return save_report(fixed_analysis(folder), folder / "demo.html")
+        return save_report(report_data(fixed_analysis(folder)), folder / "demo.html")
     run = simulate("crawl-night", folder / "run", hours=2, seed=1, end="2026-01-15T10:00:00Z")
     analysis = analyze(run.manifest, window_s=7200, until="latest", config=run.config)
-    return save_report(analysis, folder / "demo.html")
+    return save_report(report_data(analysis), folder / "demo.html")
 
 
 def test_demo_report_loads_offline_and_draws_every_chart(browser, demo_report):

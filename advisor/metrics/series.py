@@ -2,6 +2,8 @@
 
 Time series are bucketed in SQL and only the buckets, bands and bins come back to
 Python, so the cost of a report grows with hosts x buckets, not with events.
+``ReportSeries.to_dict`` / ``from_dict`` turn them into plain JSON-able data and back
+(the report-data document, docs/design.md "Report data").
 """
 
 from __future__ import annotations
@@ -15,8 +17,11 @@ import duckdb
 import numpy as np
 
 from advisor import queries
-from advisor.model import Analysis
+from advisor.window import Window
 
+# Version of the report-data document (``advisor.pipeline.report_data``) whose
+# ``series`` this module defines; a reader refuses any other.
+REPORT_DATA_VERSION = 1
 # Bucket widths a person reads at a glance (seconds), smallest first.
 NICE_WIDTHS_S = (
     1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400,
@@ -66,6 +71,13 @@ class Buckets:
         """Position in a dense array of bucket number ``bucket``."""
         return bucket - self.first
 
+    def to_dict(self) -> dict[str, int]:
+        return {"width_s": self.width_s, "first": self.first, "count": self.count}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Buckets:
+        return cls(int(data["width_s"]), int(data["first"]), int(data["count"]))
+
 
 @dataclass
 class Bands:
@@ -80,6 +92,27 @@ class Bands:
 
     def __len__(self) -> int:
         return len(self.start_ms)
+
+    def to_dict(self) -> dict[str, list[Any]]:
+        return {
+            "start_ms": [float(v) for v in self.start_ms],
+            "end_ms": [float(v) for v in self.end_ms],
+            "opens": [int(v) for v in self.opens],
+            "open_s": [float(v) for v in self.open_s],
+            "half_opens": [int(v) for v in self.half_opens],
+            "censored": [bool(v) for v in self.censored],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Bands:
+        return cls(
+            start_ms=[float(v) for v in data["start_ms"]],
+            end_ms=[float(v) for v in data["end_ms"]],
+            opens=[int(v) for v in data["opens"]],
+            open_s=[float(v) for v in data["open_s"]],
+            half_opens=[int(v) for v in data["half_opens"]],
+            censored=[bool(v) for v in data["censored"]],
+        )
 
 
 @dataclass
@@ -101,6 +134,53 @@ class HostSeries:
     censored_episodes: int = 0
     inferred_trials: int = 0
 
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data: arrays as lists (NaN as None), bins and lengths as pairs."""
+        return {
+            "failures": _ints(self.failures),
+            "retry_after_max": [
+                None if math.isnan(v) else v for v in self.retry_after_max.tolist()
+            ],
+            "trial_successes": _ints(self.trial_successes),
+            "trial_failures": _ints(self.trial_failures),
+            "bands": self.bands.to_dict(),
+            "durations": {
+                what: [[int(b), int(n), int(c)] for b, (n, c) in bins.items()]
+                for what, bins in self.durations.items()
+            },
+            "streaks": {
+                ended_by: [[int(length), int(n)] for length, n in lengths.items()]
+                for ended_by, lengths in self.streaks.items()
+            },
+            "censored_opens": int(self.censored_opens),
+            "censored_episodes": int(self.censored_episodes),
+            "inferred_trials": int(self.inferred_trials),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> HostSeries:
+        return cls(
+            failures=np.array(data["failures"], dtype=np.uint32),
+            retry_after_max=np.array(
+                [np.nan if v is None else float(v) for v in data["retry_after_max"]],
+                dtype=np.float64,
+            ),
+            trial_successes=np.array(data["trial_successes"], dtype=np.uint32),
+            trial_failures=np.array(data["trial_failures"], dtype=np.uint32),
+            bands=Bands.from_dict(data["bands"]),
+            durations={
+                what: {int(b): (int(n), int(c)) for b, n, c in bins}
+                for what, bins in data["durations"].items()
+            },
+            streaks={
+                ended_by: {int(length): int(n) for length, n in lengths}
+                for ended_by, lengths in data["streaks"].items()
+            },
+            censored_opens=int(data["censored_opens"]),
+            censored_episodes=int(data["censored_episodes"]),
+            inferred_trials=int(data["inferred_trials"]),
+        )
+
 
 @dataclass
 class ReportSeries:
@@ -113,6 +193,40 @@ class ReportSeries:
     opens: dict[str, np.ndarray]  # host -> opens per coarse bucket
     hosts: dict[str, HostSeries]
 
+    def to_dict(self) -> dict[str, Any]:
+        """The series as plain JSON-able data (``from_dict`` reads it back unchanged)."""
+        return {
+            "fine": self.fine.to_dict(),
+            "coarse": self.coarse.to_dict(),
+            "start_ms": float(self.start_ms),
+            "end_ms": float(self.end_ms),
+            "opens": {host: _ints(counts) for host, counts in self.opens.items()},
+            "hosts": {host: series.to_dict() for host, series in self.hosts.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ReportSeries:
+        """The series of ``to_dict`` (also after a JSON round trip).
+
+        Raises:
+            KeyError, TypeError, ValueError: ``data`` is not in the shape of ``to_dict``.
+        """
+        return cls(
+            fine=Buckets.from_dict(data["fine"]),
+            coarse=Buckets.from_dict(data["coarse"]),
+            start_ms=float(data["start_ms"]),
+            end_ms=float(data["end_ms"]),
+            opens={
+                str(host): np.array(counts, dtype=np.uint32)
+                for host, counts in data["opens"].items()
+            },
+            hosts={str(host): HostSeries.from_dict(s) for host, s in data["hosts"].items()},
+        )
+
+
+def _ints(values: np.ndarray) -> list[int]:
+    return [int(v) for v in values.tolist()]
+
 
 def _rows(
     con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]
@@ -121,13 +235,12 @@ def _rows(
     return con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql}).fetchall()
 
 
-def collect(analysis: Analysis) -> ReportSeries:
-    """Run the report queries over ``analysis.con`` for the hosts of ``analysis``."""
-    window = analysis.window
+def collect(con: duckdb.DuckDBPyConnection, window: Window, names: list[str]) -> ReportSeries:
+    """Run the report queries over ``con`` (the window's relations are TEMP tables of
+    the analysis's connection) for the hosts ``names``."""
     start_s, end_s = window.start.timestamp(), window.end.timestamp()
     fine = Buckets.covering(start_s, end_s, FINE_BUCKETS)
     coarse = Buckets.covering(start_s, end_s, COARSE_BUCKETS, multiple_of=fine.width_s)
-    names = [h.host for h in analysis.hosts]
     params: dict[str, Any] = {
         "start": window.start,
         "end": window.end,
@@ -136,7 +249,6 @@ def collect(analysis: Analysis) -> ReportSeries:
         "max_length": MAX_STREAK,
         "gap_us": max(1, int(window.seconds / BAND_RESOLUTION * 1e6)),
     }
-    con = analysis.con  # the window's relations are TEMP tables of this connection
     hosts = {
         name: HostSeries(
             failures=np.zeros(fine.count, dtype=np.uint32),

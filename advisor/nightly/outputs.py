@@ -23,6 +23,7 @@ from advisor.outputs.files import atomic_write
 from advisor.outputs.frames import relation_frame
 from advisor.outputs.report import render_report
 from advisor.outputs.report.render import environment
+from advisor.pipeline import report_data
 from advisor.version import __version__
 from advisor.window import iso_z
 
@@ -62,8 +63,9 @@ def trends_html(
 
 
 def report_html(analysis: Analysis, trends: str) -> str:
-    """The normal report with the trends section as its last section."""
-    return render_report(analysis, extra_sections=Markup(trends))
+    """The normal report (from the analysis's report data) with the trends section as
+    its last section."""
+    return render_report(report_data(analysis), extra_sections=Markup(trends))
 
 
 def index_html(con: duckdb.DuckDBPyConnection, out_dir: Path) -> str:

@@ -1,31 +1,14 @@
-"""Notebook helpers: the report's Plotly figures for one analysis, and escaped HTML
-tables for Jupyter's rich display."""
+"""Notebook helpers: the report's Plotly figures from a report-data document (plain
+data, no connection). Jupyter's escaped HTML tables are ``advisor.text.html_table``."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import jinja2
 import plotly.graph_objects as go
 import plotly.io as pio
 
 from advisor.errors import UsageError
-
-if TYPE_CHECKING:
-    from advisor.model import Analysis
-
-_HTML = jinja2.Environment(autoescape=True).from_string(
-    """<table class="breaker-advisor">
-<caption>{{ caption }}</caption>
-<thead><tr>{% for c in columns %}<th>{{ c }}</th>{% endfor %}</tr></thead>
-<tbody>{% for row in rows %}<tr>{% for v in row %}<td>{{ v }}</td>{% endfor %}</tr>{% endfor %}
-</tbody></table>"""
-)
-
-
-def html_table(caption: str, columns: list[str], rows: list[list[Any]]) -> str:
-    """An autoescaped HTML table (host names and reasons are user data)."""
-    return _HTML.render(caption=caption, columns=columns, rows=rows)
 
 
 def _figure(chart: Any, what: str) -> go.Figure:
@@ -34,36 +17,37 @@ def _figure(chart: Any, what: str) -> go.Figure:
     return pio.from_json(str(chart.figure))
 
 
-def _views(analysis: Analysis) -> tuple[Any, Any]:
-    from advisor.metrics import series
+def _views(data: dict[str, Any]) -> tuple[Any, Any]:
+    from advisor.metrics.series import ReportSeries
     from advisor.outputs.report import summary
 
-    return series.collect(analysis), summary.summarize(analysis)
+    return ReportSeries.from_dict(data["series"]), summary.summarize(data)
 
 
-def timeline(analysis: Analysis, host: str) -> go.Figure:
-    """State timeline of ``host`` (closed/open/half-open bands, failures, Retry-After)."""
+def timeline(data: dict[str, Any], host: str) -> go.Figure:
+    """State timeline of ``host`` (closed/open/half-open bands, failures, Retry-After),
+    from a report-data document (``advisor.pipeline.report_data``)."""
     from advisor.outputs.report import figures
 
-    data, summary = _views(analysis)
+    series, summary = _views(data)
     wanted = host.strip().lower()
     view = next((v for v in summary.hosts if v.host == wanted), None)
     if view is None:
         raise UsageError(f"no host {host!r} in this analysis")
-    return _figure(figures.host_timeline(data, view), host)
+    return _figure(figures.host_timeline(series, view), host)
 
 
-def fleet_heatmap(analysis: Analysis) -> go.Figure:
-    """Opens per host over time (host x time bucket)."""
+def fleet_heatmap(data: dict[str, Any]) -> go.Figure:
+    """Opens per host over time (host x time bucket), from a report-data document."""
     from advisor.outputs.report import figures
 
-    data, summary = _views(analysis)
-    return _figure(figures.fleet_opens(data, summary.hosts), "the fleet")
+    series, summary = _views(data)
+    return _figure(figures.fleet_opens(series, summary.hosts), "the fleet")
 
 
-def fleet_timeline(analysis: Analysis) -> go.Figure:
-    """State timelines of the hosts that need attention, on one time axis."""
+def fleet_timeline(data: dict[str, Any]) -> go.Figure:
+    """State timelines of the hosts that need attention, from a report-data document."""
     from advisor.outputs.report import figures
 
-    data, summary = _views(analysis)
-    return _figure(figures.fleet_timeline(data, summary.hosts), "the fleet")
+    series, summary = _views(data)
+    return _figure(figures.fleet_timeline(series, summary.hosts), "the fleet")

@@ -4,9 +4,9 @@ Each builder returns a ``Chart`` (figure JSON, made safe to sit inside a
 ``<script type="application/json">`` block, plus a caption that says the same in
 words) or None when there is nothing to draw. Figures are plain dicts in the shape
 of ``plotly.graph_objects.Figure``; arrays travel as Plotly's base64 typed arrays.
-Building hundreds of validated ``go.Figure`` objects costs seconds, so they are
-only checked against plotly's validators when ``VALIDATE`` is on (the test suite
-turns it on). Figures carry no template: the page script applies one light/dark
+Building hundreds of validated ``go.Figure`` objects costs seconds, so they are not
+validated here (the tests check every figure of a rendered page with plotly's
+validators). Figures carry no template: the page script applies one light/dark
 theme to all. Colours follow the Okabe-Ito palette and every series also differs
 by pattern or dash, so the charts read in grey too.
 """
@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import plotly.graph_objects as go
 import plotly.io as pio
 from markupsafe import Markup
 
@@ -28,7 +27,6 @@ from advisor.metrics.series import MAX_STREAK, PER_DECADE, Bands, ReportSeries
 from advisor.outputs.report.formatting import count, duration, pct, value
 from advisor.outputs.report.summary import HostView
 
-VALIDATE = False  # check every figure with plotly.graph_objects (slow; tests turn it on)
 COLOURS = {
     "closed": "#009E73",
     "open": "#D55E00",
@@ -106,8 +104,6 @@ def _chart(
     kind: str, title: str, caption: str, data: list[dict], layout: dict, **extra: Any
 ) -> Chart:
     figure = {"data": data, "layout": layout}
-    if VALIDATE:
-        go.Figure(figure)  # raises ValueError naming any property plotly does not know
     text = pio.to_json(figure, validate=False, pretty=False)
     return Chart(kind, title, caption, Markup(script_json(text)), layout["height"], **extra)
 
@@ -548,3 +544,79 @@ def host_streaks(series: ReportSeries, host: HostView) -> Chart | None:
     )
     table = ChartTable("failures in a row", cap=MAX_STREAK)
     return _chart("bar", "Failure streaks", caption, traces + lines, layout, table=table)
+
+
+def _knobs(point: dict[str, Any]) -> str:
+    return f"fail_max {point['fail_max']}, reset_timeout_s {value(point['reset_timeout_s'])} s"
+
+
+def _counts_text(point: dict[str, Any]) -> str:
+    return f"{count(point['wasted'])} wasted, {count(point['lost'])} lost"
+
+
+def host_trade_off(trade: dict[str, Any] | None, host: HostView) -> Chart | None:
+    """Wasted against lost calls of the settings replayed on the host's recorded calls:
+    the Pareto front of the grid, today's setting, the suggested one and the cheapest."""
+    if not trade or not trade.get("front"):
+        return None
+    front = trade["front"]
+    hover = "%{customdata}: %{x} wasted, %{y} lost<extra>%{fullData.name}</extra>"
+    traces: list[dict[str, Any]] = [
+        {
+            "type": "scatter",
+            "x": [p["wasted"] for p in front],
+            "y": [p["lost"] for p in front],
+            "customdata": [_knobs(p) for p in front],
+            "mode": "lines+markers",
+            "line": {"shape": "hv", "color": COLOURS["neutral"], "dash": "dot"},
+            "marker": {"size": 6, "color": COLOURS["neutral"]},
+            "name": "settings no other beats on both",
+            "hovertemplate": hover,
+        }
+    ]
+    points = (
+        ("current", "today's setting", "circle-open", COLOURS["current"]),
+        ("suggested", "suggested setting", "diamond", COLOURS["suggested"]),
+        ("best", "cheapest on the grid", "star", COLOURS["success"]),
+    )
+    for key, name, symbol, colour in points:
+        point = trade.get(key)
+        if not point:
+            continue
+        traces.append(
+            {
+                "type": "scatter",
+                "x": [point["wasted"]],
+                "y": [point["lost"]],
+                "customdata": [_knobs(point)],
+                "mode": "markers",
+                "marker": {"size": 13, "symbol": symbol, "color": colour},
+                "name": f"{name} ({_knobs(point)})",
+                "hovertemplate": hover,
+            }
+        )
+    layout = _layout(
+        300,
+        xaxis={
+            "title": {"text": "wasted calls (sent while the host was down)"},
+            "rangemode": "tozero",
+        },
+        yaxis={"title": {"text": "lost calls (refused while it was up)"}, "rangemode": "tozero"},
+    )
+    current, suggested, best = trade.get("current"), trade.get("suggested"), trade.get("best")
+    caption = (
+        "Breaker settings replayed on this host's recorded calls "
+        f"({pct(trade.get('inferred_share'))} of the window's health inferred); cost = wasted + "
+        f"{value(trade.get('lost_weight'))} × lost."
+    )
+    for label_, point in (
+        ("Today", current),
+        ("Suggested", suggested),
+        ("Cheapest on the grid", best),
+    ):
+        if point:
+            caption += (
+                f" {label_}: {_knobs(point)}: {_counts_text(point)}, cost {value(point['cost'])}."
+            )
+    title = "Trade-off: wasted against lost calls"
+    return _chart("scatter", title, caption, traces, layout)

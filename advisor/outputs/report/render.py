@@ -1,4 +1,5 @@
-"""Render an ``Analysis`` as one self-contained, offline HTML page.
+"""Render a report-data document (``advisor.pipeline.report_data``: plain data, no
+connection) as one self-contained, offline HTML page.
 
 One Jinja environment (``autoescape=True``) per template folder, built once; the
 templates live in ``reports/templates/`` (``advisor/templates`` in a wheel), and a
@@ -12,12 +13,12 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from markupsafe import Markup
 
-from advisor.metrics.series import PER_DECADE, ReportSeries, collect
-from advisor.model import Analysis
+from advisor.metrics.series import PER_DECADE, ReportSeries
 from advisor.outputs.files import atomic_write
 from advisor.outputs.report import figures
 from advisor.outputs.report.formatting import FILTERS, duration
@@ -64,13 +65,16 @@ def plotly_js() -> Markup:
     return Markup(re.sub(r"</(script)", r"<\\/\1", get_plotlyjs(), flags=re.IGNORECASE))
 
 
-def _host_charts(series: ReportSeries, host: HostView) -> list[figures.Chart]:
-    builders = (
-        figures.host_timeline,
-        figures.host_durations,
-        figures.host_streaks,
-    )
-    return [c for c in (build(series, host) for build in builders) if c is not None]
+def _host_charts(
+    series: ReportSeries, trade_offs: dict[str, Any], host: HostView
+) -> list[figures.Chart]:
+    charts = [
+        figures.host_timeline(series, host),
+        figures.host_durations(series, host),
+        figures.host_streaks(series, host),
+        figures.host_trade_off(trade_offs.get(host.host), host),
+    ]
+    return [c for c in charts if c is not None]
 
 
 def _host_notes(series: ReportSeries, host: HostView) -> list[str]:
@@ -100,10 +104,12 @@ def _assign_ids(charts: list[figures.Chart], start: int) -> int:
     return start + len(charts)
 
 
-def context(analysis: Analysis) -> dict[str, object]:
-    """Everything the templates read: summary, fleet charts, hosts, data quality."""
-    summary: Summary = summarize(analysis)
-    series = collect(analysis)
+def context(data: dict[str, Any]) -> dict[str, object]:
+    """Everything the templates read (summary, fleet charts, hosts, data quality), from a
+    report-data document."""
+    summary: Summary = summarize(data)
+    series = ReportSeries.from_dict(data["series"])
+    trade_offs = data["trade_offs"]
     fleet = [
         chart
         for chart in (
@@ -116,7 +122,7 @@ def context(analysis: Analysis) -> dict[str, object]:
     next_id = _assign_ids(fleet, 0)
     censored = []
     for host in summary.hosts:
-        host.charts = _host_charts(series, host)
+        host.charts = _host_charts(series, trade_offs, host)
         next_id = _assign_ids(host.charts, next_id)
         host.notes = _host_notes(series, host)
         data = series.hosts[host.host]
@@ -139,29 +145,33 @@ def context(analysis: Analysis) -> dict[str, object]:
 
 
 def render_report(
-    analysis: Analysis, *, templates: str | Path | None = None, extra_sections: Markup | None = None
+    data: dict[str, Any],
+    *,
+    templates: str | Path | None = None,
+    extra_sections: Markup | None = None,
 ) -> str:
-    """The HTML report of ``analysis`` as text.
+    """The HTML report of a report-data document as text.
 
     Args:
-        analysis: the result of ``advisor.analyze``.
+        data: ``advisor.pipeline.report_data(analysis)``, or the same read back from a
+            file (``load_report_data``).
         templates: a folder whose templates replace the shipped ones of the same name.
         extra_sections: sections rendered by another (autoescaped) template of this
             environment, placed after the data-quality section (the nightly trends).
     """
     env = environment(None if templates is None else str(templates))
     return env.get_template(BASE_TEMPLATE).render(
-        context(analysis), extra_sections=extra_sections or ""
+        context(data), extra_sections=extra_sections or ""
     )
 
 
 def save_report(
-    analysis: Analysis, path: str | Path, *, templates: str | Path | None = None
+    data: dict[str, Any], path: str | Path, *, templates: str | Path | None = None
 ) -> Path:
-    """Write the HTML report of ``analysis`` to ``path`` (UTF-8, atomically: a failed
-    write leaves the previous file intact) and return the path.
+    """Write the HTML report of a report-data document to ``path`` (UTF-8, atomically: a
+    failed write leaves the previous file intact) and return the path.
 
     Raises:
         UsageError: ``path`` cannot be written.
     """
-    return atomic_write(path, render_report(analysis, templates=templates), what="the report")
+    return atomic_write(path, render_report(data, templates=templates), what="the report")

@@ -1,7 +1,7 @@
-"""The report's words and tables, taken from the JSON contract of an ``Analysis``.
+"""The report's words and tables, taken from the JSON contract in the report data.
 
-Every number shown comes from ``analysis.to_dict()``, so the page and
-``breaker-advise --format json`` always agree.
+Every number shown comes from the document's ``contract`` (``analysis.to_dict()``), so
+the page and ``breaker-advise --format json`` always agree.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from advisor.model import Analysis
 from advisor.outputs.report.formatting import count, duration, pct, value
 
 CONFIDENCES = ("high", "medium", "low")
@@ -142,14 +141,31 @@ class Summary:
         return [h for h in self.hosts if h.changes]
 
 
-def summarize(analysis: Analysis) -> Summary:
-    """The summary of ``analysis``, hosts in attention order (changes first)."""
-    contract = analysis.to_dict()
-    by_host = {h["host"]: h for h in contract["hosts"]}
+def _changes(item: dict[str, Any]) -> int:
+    return sum(1 for r in item["recommendations"] if r["suggested"] != r["current"])
+
+
+def attention_order(hosts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The contract's hosts sorted by how much attention they need: changes (of the host
+    and of its role breakers), open time, opens, failure rate, then name."""
+    return sorted(
+        hosts,
+        key=lambda h: (
+            -_changes(h) - sum(_changes(b) for b in h.get("breakers", []) if b["role"]),
+            -h["metrics"]["open_time_s"],
+            -h["metrics"]["opens"],
+            -h["metrics"]["failure_rate"],
+            h["host"],
+        ),
+    )
+
+
+def summarize(data: dict[str, Any]) -> Summary:
+    """The summary of a report-data document, hosts in attention order (changes first)."""
+    contract = data["contract"]
     seconds = float(contract["window"]["seconds"]) or 1.0
     views = []
-    for index, result in enumerate(analysis.attention_order()):
-        item = by_host[result.host]
+    for index, item in enumerate(attention_order(contract["hosts"])):
         metrics = item["metrics"]
         views.append(
             HostView(
@@ -168,7 +184,7 @@ def summarize(analysis: Analysis) -> Summary:
     counts = {
         "hosts": len(views),
         "sources": len(contract["sources"]),
-        "sources_read": sum(1 for s in analysis.sources if s.readable),
+        "sources_read": len(contract["sources"]) - len(data["unreadable_sources"]),
         "events": sum(s["events"] for s in contract["sources"]),
         "skipped": sum(s["skipped"] for s in contract["sources"]),
         "calls": sum(m["calls"] for m in metrics),
@@ -180,8 +196,8 @@ def summarize(analysis: Analysis) -> Summary:
     }
     return Summary(
         generated_at=contract["generated_at"],
-        start=analysis.window.start,
-        end=analysis.window.end,
+        start=datetime.fromisoformat(contract["window"]["start"]),
+        end=datetime.fromisoformat(contract["window"]["end"]),
         window=contract["window"],
         sources=contract["sources"],
         warnings=list(contract["warnings"]),
