@@ -15,7 +15,7 @@ host's own ``fail_max`` alone. Every configured value remembers its source
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -264,7 +264,7 @@ def _load_yaml(config: BreakerConfig, path: Path, label: str) -> None:
 
 def _settings(
     raw: object, label: str, where: str, extra: tuple[str, ...] = ()
-) -> tuple[dict[str, object], dict[str, Any]]:
+) -> tuple[dict[str, int | float], dict[str, Any]]:
     """Validate one breaker settings mapping; returns (knob values, raw ``extra`` keys)."""
     mapping = _mapping(raw, label, where)
     _check_keys(mapping, (*KNOB_KEYS, "half_open", *extra), label, f"{where}.")
@@ -298,9 +298,7 @@ def _mapping(raw: object, label: str, where: str) -> dict[str, object]:
     return raw
 
 
-def _check_keys(
-    mapping: Mapping[object, object], allowed: Sequence[str], label: str, at: str
-) -> None:
+def _check_keys(mapping: Iterable[object], allowed: Sequence[str], label: str, at: str) -> None:
     for key in mapping:
         if key not in allowed:
             raise ConfigError(
@@ -397,7 +395,7 @@ def _parse_flag(value: str, label: str) -> bool:
     raise ConfigError(f"{label}={value!r}: expected 1 or 0 (true/false, yes/no, on/off)")
 
 
-def _apply(config: BreakerConfig, layer: Layer, values: dict[str, object], source: str) -> None:
+def _apply(config: BreakerConfig, layer: Layer, values: Mapping[str, object], source: str) -> None:
     """Merge ``values`` into ``layer`` (creating it) and record ``source`` for each key."""
     kind, *names = layer
     if kind == "defaults":

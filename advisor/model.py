@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from advisor.config import BreakerConfig
+from advisor.rule_settings import RuleSettings
 from advisor.text import html_table
 from advisor.window import Window, iso_z
 
@@ -199,7 +200,7 @@ class Analysis:
     generated_at: datetime
     con: duckdb.DuckDBPyConnection
     config: BreakerConfig
-    settings: dict[str, Any]
+    settings: RuleSettings
     incidents: list[FleetIncident] = field(default_factory=list)
 
     @property

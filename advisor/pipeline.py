@@ -42,6 +42,7 @@ from advisor.ingest.sources import open_sources
 from advisor.metrics.hosts import breaker_metrics, compute_relations, host_metrics
 from advisor.metrics.series import REPORT_DATA_VERSION, collect
 from advisor.model import Analysis, BreakerKey, BreakerResult, FleetIncident, HostResult, Source
+from advisor.rule_settings import RuleSettings
 from advisor.window import Window, make_window, parse_until
 
 
@@ -93,7 +94,7 @@ def analyze_window(
     *,
     hosts: Sequence[str] | None = None,
     config: BreakerConfig,
-    settings: dict[str, Any],
+    settings: RuleSettings,
     generated_at: datetime | None = None,
     replay: bool = True,
 ) -> Analysis:
@@ -296,7 +297,7 @@ class _Breakers:
         con: duckdb.DuckDBPyConnection,
         window: Window,
         config: BreakerConfig,
-        settings: dict[str, Any],
+        settings: RuleSettings,
     ) -> _Breakers:
         candidates = sorted(role_breakers(con))  # hosts with a role's breaker in some run
         found = breaker_metrics(con, window, candidates) if candidates else {}
@@ -318,7 +319,7 @@ class _Breakers:
         return cls(metrics, evidence, timelines, roles, currents)
 
     def advise(
-        self, settings: dict[str, Any], config: BreakerConfig, incidents: list[FleetIncident]
+        self, settings: RuleSettings, config: BreakerConfig, incidents: list[FleetIncident]
     ) -> None:
         """Each breaker's advice: the same engine, with the fleet incidents of the hosts."""
         currents = {key: values for key, (values, _) in self.currents.items()}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 
 from advisor.advice.replay.machine import Setting
 from advisor.advice.rules import load_rule_settings
@@ -34,6 +35,16 @@ def test_within_tolerance_the_setting_nearest_today_wins():
 def test_today_within_tolerance_is_kept():
     chosen, _ = choose(costs({(5, 600.0): 101, (3, 300.0): 100}), TODAY, SETTINGS)
     assert chosen == TODAY
+
+
+def test_zero_tolerance_from_the_rule_settings_picks_the_strict_optimum():
+    # 100 is within 5 % of 101, so by default today stays (test above); with no
+    # tolerance set in the settings the cheaper setting wins
+    strict = replace(
+        SETTINGS, decision=replace(SETTINGS.decision, tolerance_calls=0.0, tolerance_fraction=0.0)
+    )
+    chosen, _ = choose(costs({(5, 600.0): 101, (3, 300.0): 100}), TODAY, strict)
+    assert chosen == Setting(3, 300.0)
 
 
 def test_help_does_not_import_scipy():

@@ -69,7 +69,7 @@ def test_grid_on_reconstructed_health_lands_near_the_true_optimum(night, analysi
     _, truth = night
     timelines = load_timelines(analysis.con, analysis.window)
     grid = default_grid(analysis.settings)
-    w = analysis.settings["lost_weight"]
+    w = analysis.settings.lost_weight
     hits, lines = 0, []
     for host in analysis.hosts:
         timeline = timelines[host.host]
@@ -106,8 +106,8 @@ def test_recommendations_carry_replay_evidence_and_vetoes_are_explained(night):
     for r in replayed:
         ev = r["evidence"]["replay"]
         assert ev["suggested"]["cost"] - ev["current"]["cost"] <= max(
-            analysis.settings["min_saving_calls"],
-            analysis.settings["min_saving_fraction"] * ev["current"]["cost"],
+            analysis.settings.min_saving_calls,
+            analysis.settings.min_saving_fraction * ev["current"]["cost"],
         )
     after = {(h.host, r["parameter"]) for h in analysis.hosts for r in h.recommendations}
     assert before - after == {(v["host"], v["parameter"]) for v in vetoed}

@@ -10,7 +10,6 @@ applies the same de-duplication and half-open repair (``finalize_events``), and 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 
 import duckdb
 
@@ -21,6 +20,7 @@ from advisor.ingest.events import finalize_events
 from advisor.ingest.sources import Source
 from advisor.model import Analysis
 from advisor.pipeline import analyze_window
+from advisor.rule_settings import RuleSettings
 from advisor.window import Window
 
 LOOKBACK = timedelta(days=1)  # stays in open/half_open that began before the window
@@ -53,7 +53,7 @@ def analyze_night(
     con: duckdb.DuckDBPyConnection,
     night: date,
     config: BreakerConfig,
-    settings: dict[str, Any],
+    settings: RuleSettings,
 ) -> Analysis:
     """Metrics and recommendations of ``night`` over the store plus staged rows."""
     window = night_window(night)

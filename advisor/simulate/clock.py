@@ -36,9 +36,10 @@ def pybreaker_clock(clock: Callable[[], float]) -> Iterator[None]:
         def now(cls, tz: Any = None) -> datetime:  # type: ignore[override]
             return datetime.fromtimestamp(clock(), tz)
 
-    original = pybreaker.datetime
-    pybreaker.datetime = _VirtualDatetime  # type: ignore[misc]
+    namespace = vars(pybreaker)  # its ``datetime`` global is not part of its typed API
+    original = namespace["datetime"]
+    namespace["datetime"] = _VirtualDatetime
     try:
         yield
     finally:
-        pybreaker.datetime = original  # type: ignore[misc]
+        namespace["datetime"] = original

@@ -454,7 +454,9 @@ def _main_hidden() -> Iterator[None]:
     file so a spawned worker does not re-run it (the console script would import the
     whole CLI, ~0.5 s per worker; a user's script would run again, or need a guard)."""
     main = sys.modules["__main__"]
-    saved = {key: main.__dict__[key] for key in ("__spec__", "__file__") if key in main.__dict__}
+    saved: dict[str, Any] = {
+        key: main.__dict__[key] for key in ("__spec__", "__file__") if key in main.__dict__
+    }
     main.__spec__ = None
     main.__dict__.pop("__file__", None)
     try:

@@ -85,7 +85,7 @@ class Scenario:
     fleet: FleetIncidents | None = None
 
 
-_DEFAULTS = {"fail_max": 5, "reset_timeout_s": 60, "retry_after_cap_s": 900}
+_DEFAULTS: dict[str, float] = {"fail_max": 5, "reset_timeout_s": 60, "retry_after_cap_s": 900}
 
 
 def _crawl_night() -> Scenario:

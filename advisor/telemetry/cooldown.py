@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from advisor.errors import ConfigError, TelemetryError
 from advisor.telemetry._sqlite import connect, in_transaction, retry_busy
@@ -190,10 +190,11 @@ class SQLiteCooldownStore:
             retry_busy(lambda: in_transaction(con, run), self.path, self.busy_timeout_s)
             return changed[0]
 
-    def _read(self, sql: str, params: tuple[object, ...]) -> list[tuple[object, ...]]:
+    def _read(self, sql: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
+        # SQLite values are untyped; the table's columns match Cooldown's fields
         with self._lock:
             con = self._connection()
-            rows: list[tuple[object, ...]] = []
+            rows: list[tuple[Any, ...]] = []
 
             def run() -> None:
                 rows[:] = con.execute(sql, params).fetchall()

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, SupportsIndex, SupportsInt
 
 import pybreaker
 
@@ -84,12 +84,15 @@ def _raw_http_details(exc: BaseException, now: float | None) -> tuple[int | None
     return status, retry_after
 
 
+_INTEGRAL = (str, bytes, bytearray, SupportsInt, SupportsIndex)  # what int() accepts
+
+
 def _first_int(*values: object) -> int | None:
     for value in values:
-        if isinstance(value, bool) or value is None:
+        if isinstance(value, bool) or not isinstance(value, _INTEGRAL):
             continue
         try:
-            return int(value)  # type: ignore[call-overload]
+            return int(value)
         except (TypeError, ValueError):
             continue
     return None
@@ -158,7 +161,7 @@ class TelemetryListener(pybreaker.CircuitBreakerListener):
         self._clock = clock or time.time
         self._local = threading.local()
         self._tail = f',"run_id":{writer.run_id_json}}}'
-        self._success_prefix: dict[tuple[str, str | None], str] = {}
+        self._success_prefix: dict[tuple[str | None, str | None], str] = {}
 
     # --- call context (set by the registry) -------------------------------------------------
 
@@ -197,7 +200,7 @@ class TelemetryListener(pybreaker.CircuitBreakerListener):
     def before_call(
         self, cb: pybreaker.CircuitBreaker, func: Any, *args: Any, **kwargs: Any
     ) -> None:
-        call = getattr(self._local, "call", None) or self._call()
+        call: _Call = getattr(self._local, "call", None) or self._call()
         call.admitted = True
         call.state = STATE_NAMES.get(cb.current_state) or state_name(cb.current_state)
         call.t0 = self._clock()
@@ -205,7 +208,7 @@ class TelemetryListener(pybreaker.CircuitBreakerListener):
 
     def success(self, cb: pybreaker.CircuitBreaker) -> None:
         now = self._clock()
-        call = getattr(self._local, "call", None) or self._call()
+        call: _Call = getattr(self._local, "call", None) or self._call()
         state = call.state or state_name(cb.current_state)
         key = (state, self.role or call.role)
         prefix = self._success_prefix.get(key)

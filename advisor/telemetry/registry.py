@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar
 
 import pybreaker
@@ -189,7 +190,7 @@ class BreakerRegistry:
 def _reopens_at(breaker: pybreaker.CircuitBreaker) -> float | None:
     """When an open breaker lets a trial call through (epoch s), if pybreaker says."""
     storage = getattr(breaker, "_state_storage", None)
-    opened_at = getattr(storage, "opened_at", None)
+    opened_at: datetime | None = getattr(storage, "opened_at", None)
     if opened_at is None:
         return None
     return opened_at.timestamp() + breaker.reset_timeout

@@ -95,6 +95,8 @@ class ManifestWriter:
         TelemetryError: the file cannot be opened or stays locked.
     """
 
+    _con: sqlite3.Connection | None  # None: closed, or not opened yet in this process
+
     def __init__(
         self,
         path: str | os.PathLike[str],
@@ -128,7 +130,7 @@ class ManifestWriter:
         self._io_lock = threading.Lock()
         self._stop = threading.Event()
         self._flusher: threading.Thread | None = None
-        self._con: sqlite3.Connection | None = None
+        self._con = None
         self._closed = False
         self._pid = os.getpid()
 

@@ -73,7 +73,7 @@ def attach_replay(
         The vetoed recommendations, each with its ``host`` (and ``breaker`` when the host
         lists its breakers).
     """
-    w = analysis.settings["lost_weight"]
+    w = analysis.settings.lost_weight
     targets: list[tuple[HostResult | BreakerResult, HostResult | None]] = []
     for host in analysis.hosts:
         targets += [(b, host) for b in host.breakers] if host.breakers else [(host, None)]
@@ -159,7 +159,7 @@ def trade_offs(
         (``front`` by ascending wasted). Hosts without calls are left out.
     """
     grid = grid or default_grid(analysis.settings)
-    w = analysis.settings["lost_weight"]
+    w = analysis.settings.lost_weight
     chosen = [h for h in analysis.hosts if hosts is None or h.host in set(hosts)]
     timelines = load_timelines(analysis.con, analysis.window, [h.host for h in chosen])
     result: dict[str, dict[str, Any]] = {}

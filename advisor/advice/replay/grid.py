@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 
 from advisor.advice.replay.machine import Setting, run_breaker
 from advisor.advice.replay.timeline import Timeline, seconds_to_us
 from advisor.errors import UsageError
+from advisor.rule_settings import RuleSettings
 
 DEFAULT_SIZE = 11
 
@@ -52,7 +53,15 @@ def _round_sig(value: float, digits: int = 2) -> float:
     return float(int(rounded)) if rounded >= 10 else rounded
 
 
-def geometric_values(low: float, high: float, size: int, *, integer: bool) -> tuple:
+@overload
+def geometric_values(
+    low: float, high: float, size: int, *, integer: Literal[True]
+) -> tuple[int, ...]: ...
+@overload
+def geometric_values(
+    low: float, high: float, size: int, *, integer: Literal[False]
+) -> tuple[float, ...]: ...
+def geometric_values(low: float, high: float, size: int, *, integer: bool) -> tuple[float, ...]:
     """About ``size`` values spread geometrically over ``[low, high]``: distinct integers,
     or floats rounded to two significant digits."""
     if size < 1 or low <= 0 or high < low:
@@ -71,10 +80,10 @@ def geometric_values(low: float, high: float, size: int, *, integer: bool) -> tu
     return tuple(int(v) if float(v).is_integer() else v for v in values)
 
 
-def default_grid(settings: dict[str, Any], size: int = DEFAULT_SIZE) -> Grid:
+def default_grid(settings: RuleSettings, size: int = DEFAULT_SIZE) -> Grid:
     """``size`` x ``size`` values spanning the rules' bounds for the two knobs."""
-    fail_lo, fail_hi = settings["bounds"]["fail_max"]
-    reset_lo, reset_hi = settings["bounds"]["reset_timeout_s"]
+    fail_lo, fail_hi = settings.bounds["fail_max"]
+    reset_lo, reset_hi = settings.bounds["reset_timeout_s"]
     return Grid(
         geometric_values(fail_lo, fail_hi, size, integer=True),
         geometric_values(reset_lo, reset_hi, size, integer=False),
@@ -172,7 +181,11 @@ def grid_search(timeline: Timeline, grid: Grid, base: Setting, lost_weight: floa
     return GridResult(timeline.host, grid, base, lost_weight, wasted, lost, opens)
 
 
-def parse_values(text: str, *, integer: bool, name: str) -> tuple:
+@overload
+def parse_values(text: str, *, integer: Literal[True], name: str) -> tuple[int, ...]: ...
+@overload
+def parse_values(text: str, *, integer: Literal[False], name: str) -> tuple[float, ...]: ...
+def parse_values(text: str, *, integer: bool, name: str) -> tuple[float, ...]:
     """``"2,3,5"`` -> ``(2, 3, 5)`` (sorted, distinct).
 
     Raises:

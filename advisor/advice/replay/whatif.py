@@ -13,6 +13,7 @@ from advisor.advice.replay.machine import Setting
 from advisor.advice.replay.timeline import Timeline
 from advisor.errors import UsageError
 from advisor.model import HostResult
+from advisor.rule_settings import RuleSettings
 from advisor.window import Window
 
 
@@ -60,7 +61,7 @@ def compare(
     timeline: Timeline,
     result: HostResult,
     window: Window,
-    settings: dict[str, Any],
+    settings: RuleSettings,
     *,
     fail_max: int | None = None,
     reset_timeout_s: float | None = None,
@@ -84,7 +85,7 @@ def compare(
             if not value > 0:
                 raise UsageError(f"--{parameter.replace('_', '-')}: must be positive, got {value}")
             candidate = candidate.with_value(parameter, value)
-    w = settings["lost_weight"]
+    w = settings.lost_weight
     out = WhatIf(
         host=result.host,
         window=window,

@@ -19,13 +19,13 @@ from __future__ import annotations
 import math
 import zlib
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from advisor.advice.replay.evaluate import replay
-from advisor.advice.replay.machine import Setting, run_breaker
+from advisor.advice.replay.machine import Setting, Transition, run_breaker
 from advisor.advice.replay.timeline import FAIL, NEUTRAL, OK, Run, Timeline, seconds_to_us
+from advisor.rule_settings import RuleSettings
 
 KNOBS = ("fail_max", "reset_timeout_s", "success_threshold")
 FAIL_MAX = (2, 3, 4, 5, 6, 8, 10, 12, 15, 20)
@@ -78,7 +78,7 @@ class Decision:
 
 def candidates(
     current: Setting,
-    settings: dict[str, Any],
+    settings: RuleSettings,
     cap_s: float | None = None,
     max_fail: int | None = None,
     outage_s: tuple[float, ...] = (),
@@ -87,11 +87,11 @@ def candidates(
     timeout just past each of ``outage_s`` (typical outage lengths: probing right after
     a host's usual recovery is often the cheapest); every candidate with Retry-After cap
     ``cap_s`` (today's when None), fail_max at most ``max_fail`` when given."""
-    f_lo, f_hi = settings["bounds"]["fail_max"]
+    f_lo, f_hi = settings.bounds["fail_max"]
     if max_fail is not None:
         f_hi = min(f_hi, max_fail)
-    t_lo, t_hi = settings["bounds"]["reset_timeout_s"]
-    s_lo, s_hi = settings["bounds"]["success_threshold"]
+    t_lo, t_hi = settings.bounds["reset_timeout_s"]
+    s_lo, s_hi = settings.bounds["success_threshold"]
     fails = sorted({f for f in FAIL_MAX if f_lo <= f <= f_hi} | {current.fail_max})
     resets = sorted(
         {float(f"{v:.2g}") for v in np.geomspace(t_lo, t_hi, RESET_POINTS)}
@@ -132,14 +132,14 @@ def distance(a: Setting, b: Setting) -> float:
 
 
 def choose(
-    costs: dict[Setting, Costs], current: Setting, settings: dict[str, Any]
+    costs: dict[Setting, Costs], current: Setting, settings: RuleSettings
 ) -> tuple[Setting, Setting]:
     """(chosen, optimum): the cheapest setting, and the one to recommend: today's when
     it is within tolerance of the optimum, else the nearest today's within it."""
-    cfg = settings["decision"]
+    cfg = settings.decision
     optimum = min(costs, key=lambda s: (costs[s].cost, distance(s, current)))
     best = costs[optimum].cost
-    tolerance = max(cfg["tolerance_calls"], cfg["tolerance_fraction"] * best)
+    tolerance = max(cfg.tolerance_calls, cfg.tolerance_fraction * best)
     if costs[current].cost <= best + tolerance:
         return current, optimum
     near = [s for s in costs if costs[s].cost <= best + tolerance]
@@ -154,7 +154,7 @@ def _outcomes(run: Run) -> np.ndarray:
     return codes
 
 
-def _replay(run: Run, s: Setting, log: list | None = None) -> tuple[float, float]:
+def _replay(run: Run, s: Setting, log: list[Transition] | None = None) -> tuple[float, float]:
     """(wasted, lost) of one setting over one run."""
     counts = run_breaker(
         run,
@@ -171,7 +171,7 @@ def _renewals(run: Run, settings: tuple[Setting, ...]) -> np.ndarray:
     """Indices after which the run splits into independent stretches: a success after
     which every setting's breaker is closed with no failure counted and no Retry-After
     cooldown running, followed by a failure (a new stretch of trouble begins)."""
-    ok = np.asarray(run.sidx, np.int64)
+    ok: np.ndarray = np.asarray(run.sidx, np.int64)
     if ok.size == 0 or not run.fidx:
         return np.zeros(0, np.int64)
     codes = _outcomes(run)
@@ -179,7 +179,7 @@ def _renewals(run: Run, settings: tuple[Setting, ...]) -> np.ndarray:
     ok = ok[codes[ok + 1] == FAIL]
     t = np.asarray(run.t, np.int64)
     for s in settings:
-        log: list = []
+        log: list[Transition] = []
         _replay(run, s, log)
         if log:
             at = np.asarray([i for i, _, _ in log], np.int64)
@@ -241,7 +241,7 @@ def bootstrap_share(
 def decide(
     timelines: list[Timeline],
     current: Setting,
-    settings: dict[str, Any],
+    settings: RuleSettings,
     seed_key: str,
     *,
     cap_s: float | None = None,
@@ -250,7 +250,7 @@ def decide(
 ) -> Decision:
     """The decision for one breaker from its imputed timelines (``cap_s``, ``max_fail``
     and ``outage_s`` as in ``candidates``; ``seed_key`` names the breaker)."""
-    w = settings["lost_weight"]
+    w = settings.lost_weight
     grid = candidates(current, settings, cap_s, max_fail, outage_s)
     # fail_max x reset_timeout_s at today's threshold first; the other thresholds only
     # for the best few pairs (the threshold moves cost far less than the other two)

@@ -10,7 +10,7 @@ incidents' episodes out. A host with trouble and no change gets a reason.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Hashable
+from collections.abc import Callable, Collection, Hashable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -22,8 +22,10 @@ from advisor.advice.rules import (
     tuning,
 )
 from advisor.advice.rules.base import Proposal, Value
+from advisor.advice.rules.decision import KNOBS
 from advisor.advice.rules.evidence import HostEvidence
 from advisor.model import FleetIncident
+from advisor.rule_settings import RuleSettings
 
 K = TypeVar("K", bound=Hashable)  # a host, or a (host, role) breaker
 
@@ -42,6 +44,13 @@ RULES: tuple[Rule, ...] = (
     Rule((retry_after_cap.NAME,), retry_after_cap.__doc__ or ""),
     Rule(tuning.NAMES, tuning.__doc__ or ""),
 )
+
+Propose = Callable[[HostEvidence, dict[str, Any], RuleSettings], list[Proposal]]
+"""A guard rule's ``propose``: its wishes for one host, before bounds are applied."""
+
+GUARDS: tuple[Propose, ...] = (rate_limited.propose, retry_after_cap.propose)
+"""The guards with their own mechanism, run before the decision model, in this order."""
+
 RULE_NAMES: tuple[str, ...] = tuple(name for rule in RULES for name in rule.names)
 INTEGER_PARAMETERS = {"fail_max", "success_threshold", "trial_calls"}
 
@@ -61,23 +70,23 @@ def _number(value: float, parameter: str) -> int | float:
     return int(rounded) if rounded == int(rounded) else rounded
 
 
-def clamp(parameter: str, current: Value, suggested: Value, settings: dict[str, Any]) -> Value:
+def clamp(parameter: str, current: Value, suggested: Value, settings: RuleSettings) -> Value:
     """Keep a numeric suggestion inside its bounds (and, when the opt-in ``max_step`` is
     above 1, within that factor of today's value)."""
     if not isinstance(suggested, int | float):
         return suggested
     value = float(suggested)
-    if parameter in settings["bounds"]:
-        low, high = settings["bounds"][parameter]
+    if parameter in settings.bounds:
+        low, high = settings.bounds[parameter]
         value = min(max(value, low), high)
-    step = settings["max_step"]
+    step = settings.max_step
     if step and step > 1 and isinstance(current, int | float) and current > 0:
         value = min(max(value, current / step), current * step)
     return _number(value, parameter)
 
 
 def _apply(
-    proposal: Proposal, current: dict[str, Any], settings: dict[str, Any]
+    proposal: Proposal, current: dict[str, Any], settings: RuleSettings
 ) -> dict[str, Any] | None:
     now = current.get(proposal.parameter)
     suggested = (
@@ -89,7 +98,11 @@ def _apply(
         return None
     reasons = list(proposal.reasons)
     evidence = dict(proposal.evidence)
-    if not proposal.note and suggested != proposal.suggested:
+    if (
+        not proposal.note
+        and suggested != proposal.suggested
+        and isinstance(proposal.suggested, int | float)  # clamp moves numbers only
+    ):
         evidence["unclamped"] = proposal.suggested
         reasons.append(
             f"the model's value is {_number(float(proposal.suggested), proposal.parameter)}; "
@@ -115,7 +128,7 @@ def _trouble(ev: HostEvidence) -> bool:
 def recommend_host(
     ev: HostEvidence,
     current: dict[str, Any],
-    settings: dict[str, Any],
+    settings: RuleSettings,
     *,
     disabled: bool,
     incidents: list[FleetIncident] | None = None,
@@ -128,9 +141,7 @@ def recommend_host(
         return HostAdvice([r for r in (_apply(p, current, settings) for p in note) if r])
     chosen: dict[str, dict[str, Any]] = {}
     throttled = rate_limited.is_rate_limited(ev, settings)
-    for proposal in rate_limited.propose(ev, current, settings) + retry_after_cap.propose(
-        ev, current, settings
-    ):
+    for proposal in (p for guard in GUARDS for p in guard(ev, current, settings)):
         result = _apply(proposal, current, settings)
         if result is not None:
             chosen[proposal.parameter] = result
@@ -149,7 +160,7 @@ def recommend_host(
         if result is not None:
             chosen[proposal.parameter] = result
     unchanged = None
-    if not any(p in chosen for p in tuning.KNOBS) and _trouble(ev):
+    if not any(p in chosen for p in KNOBS) and _trouble(ev):
         unchanged = outcome.unchanged or "no breaker change: too little failure evidence"
         if spans:
             unchanged = (
@@ -161,7 +172,7 @@ def recommend_host(
 def recommend(
     evidence: dict[str, HostEvidence],
     currents: dict[str, dict[str, Any]],
-    settings: dict[str, Any],
+    settings: RuleSettings,
     *,
     disabled: bool = False,
     only: Collection[str] | None = None,
@@ -176,7 +187,7 @@ def recommend(
 def advise(
     evidence: dict[K, HostEvidence],
     currents: dict[K, dict[str, Any]],
-    settings: dict[str, Any],
+    settings: RuleSettings,
     *,
     disabled: bool = False,
     incidents: list[FleetIncident] | None = None,

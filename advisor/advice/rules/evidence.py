@@ -16,6 +16,7 @@ import duckdb
 
 from advisor import queries
 from advisor.advice.replay.timeline import Timeline
+from advisor.rule_settings import RuleSettings
 from advisor.window import Window
 
 
@@ -121,7 +122,7 @@ def collect_evidence(
     con: duckdb.DuckDBPyConnection,
     window: Window,
     metrics: dict[str, dict[str, Any]],
-    settings: dict[str, Any],
+    settings: RuleSettings,
     gap_limits: dict[str, float] | None = None,
 ) -> dict[str, HostEvidence]:
     """``{host: HostEvidence}`` for the hosts in ``metrics`` (the relations of
@@ -129,8 +130,8 @@ def collect_evidence(
     per host: the longest gap between calls that still counts as active time. A host
     with several breakers pools them: its episodes, streaks and re-opens are each one
     breaker's, its request rate and active time the host's."""
-    keyed = {(host, None): values for host, values in metrics.items()}
-    limits = {(host, None): value for host, value in (gap_limits or {}).items()}
+    keyed: dict[Key, dict[str, Any]] = {(host, None): values for host, values in metrics.items()}
+    limits: dict[Key, float] = {(host, None): value for host, value in (gap_limits or {}).items()}
     found = _collect(con, window, keyed, settings, limits, by_breaker=False)
     return {host: ev for (host, _), ev in found.items()}
 
@@ -139,7 +140,7 @@ def collect_breaker_evidence(
     con: duckdb.DuckDBPyConnection,
     window: Window,
     metrics: dict[Key, dict[str, Any]],
-    settings: dict[str, Any],
+    settings: RuleSettings,
     gap_limits: dict[Key, float] | None = None,
 ) -> dict[Key, HostEvidence]:
     """``{(host, role): HostEvidence}`` for the breakers in ``metrics`` (role None: the
@@ -152,7 +153,7 @@ def _collect(
     con: duckdb.DuckDBPyConnection,
     window: Window,
     metrics: dict[Key, dict[str, Any]],
-    settings: dict[str, Any],
+    settings: RuleSettings,
     limits: dict[Key, float],
     by_breaker: bool,
 ) -> dict[Key, HostEvidence]:
@@ -196,9 +197,7 @@ def _collect(
             result[(host, role)].streaks.append(Streak(length, ended_by, ended_at, count))
 
     _attach_episodes(con, result, by_breaker)
-    _attach_transitions(
-        con, params, window, result, settings["flapping"]["reopen_within_s"], by_breaker
-    )
+    _attach_transitions(con, params, window, result, settings.flapping.reopen_within_s, by_breaker)
 
     for host, role, early in con.execute(
         queries.load("probes_before_retry_after"), {"end": window.end, "by_breaker": by_breaker}
@@ -237,7 +236,8 @@ def _attach_transitions(
         queries.load("window_transitions"),
         {k: v for k, v in params.items() if k in ("start", "end", "hosts")},
     ).fetchall()
-    by_run: dict[tuple[Key, str | None, str], list[tuple]] = defaultdict(list)
+    # one breaker's transitions: (ts, old state, new state, recorded reset timeout, manual)
+    by_run: dict[tuple[Key, str | None, str], list[tuple[Any, ...]]] = defaultdict(list)
     for host, role, run_key, ts, old, new, reset, manual in rows:
         key = (host, role if by_breaker else None)
         if key not in result:

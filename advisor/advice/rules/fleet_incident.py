@@ -16,12 +16,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
 
 import numpy as np
 
 from advisor.advice.rules.evidence import HostEvidence
 from advisor.model import FleetIncident
+from advisor.rule_settings import RuleSettings
 
 NAME = "fleet-incident"
 
@@ -42,13 +42,13 @@ def _active(ev: HostEvidence, at: datetime) -> bool:
     return ev.first_at is not None and ev.last_at is not None and ev.first_at <= at <= ev.last_at
 
 
-def detect(evidence: dict[str, HostEvidence], settings: dict[str, Any]) -> list[FleetIncident]:
+def detect(evidence: dict[str, HostEvidence], settings: RuleSettings) -> list[FleetIncident]:
     """Find incidents and mark the episodes that began in one (``Episode.fleet``)."""
-    cfg = settings["fleet_incident"]
+    cfg = settings.fleet_incident
     opens = sorted((ts, host) for host, ev in evidence.items() for ts in ev.opens_at)
     if not opens:
         return []
-    span = timedelta(seconds=cfg["window_s"])
+    span = timedelta(seconds=cfg.window_s)
     rate = {
         host: len(ev.opens_at) / ev.active_s if ev.active_s > 0 else 0.0
         for host, ev in evidence.items()
@@ -61,12 +61,12 @@ def detect(evidence: dict[str, HostEvidence], settings: dict[str, Any]) -> list[
             j += 1
         hosts = sorted({h for _, h in opens[i : j + 1]})
         active = [h for h, ev in evidence.items() if _active(ev, start)]
-        need = max(cfg["min_hosts"], math.ceil(cfg["min_active_fraction"] * len(active)))
+        need = max(cfg.min_hosts, math.ceil(cfg.min_active_fraction * len(active)))
         if len(hosts) < need:
             continue
-        others = [1.0 - math.exp(-rate[h] * cfg["window_s"]) for h in active if h != anchor]
+        others = [1.0 - math.exp(-rate[h] * cfg.window_s) for h in active if h != anchor]
         p_value = min(1.0, at_least(others, len(hosts) - 1) * len(opens))
-        if p_value >= cfg["alpha"]:
+        if p_value >= cfg.alpha:
             continue
         end = opens[j][0]
         if found and start <= found[-1].end:

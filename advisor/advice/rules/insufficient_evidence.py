@@ -8,14 +8,15 @@ from typing import Any
 
 from advisor.advice.rules.base import Proposal
 from advisor.advice.rules.evidence import HostEvidence
+from advisor.rule_settings import RuleSettings
 
 NAME = "insufficient-evidence"
 
 
-def propose(ev: HostEvidence, current: dict[str, Any], settings: dict[str, Any]) -> list[Proposal]:
-    need = settings["evidence"]
+def propose(ev: HostEvidence, current: dict[str, Any], settings: RuleSettings) -> list[Proposal]:
+    need = settings.evidence
     calls, episodes = ev.metrics["calls"], len(ev.tuning_episodes())
-    if calls >= need["min_calls"]:
+    if calls >= need.min_calls:
         return []
     return [
         Proposal(
@@ -25,7 +26,7 @@ def propose(ev: HostEvidence, current: dict[str, Any], settings: dict[str, Any])
             confidence="low",
             reasons=[
                 f"only {calls} calls and {episodes} outage episodes in the window; a "
-                f"breaker change needs at least {need['min_calls']} calls (use a longer "
+                f"breaker change needs at least {need.min_calls} calls (use a longer "
                 "--window-s)"
             ],
             evidence={"calls": calls, "episodes": episodes},

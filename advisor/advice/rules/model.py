@@ -23,7 +23,7 @@ from datetime import datetime
 
 import numpy as np
 
-from advisor.advice.replay.health import outage_ages, reconstruct
+from advisor.advice.replay.health import Position, outage_ages, reconstruct
 from advisor.advice.replay.timeline import FAIL, REFUSED, Timeline
 
 IMPUTATIONS = 6  # plausible healths per host: the expected cost is their mean
@@ -111,7 +111,7 @@ def _intervals(
     return lo[keep] / 1e6, hi[keep] / 1e6, censored[keep]
 
 
-def _lognormal_position(fit: DurationFit, u: np.ndarray):
+def _lognormal_position(fit: DurationFit, u: np.ndarray) -> Position:
     """``(age_lo, age_hi) -> age``: per stretch, the quantile ``u`` of the fit
     conditioned on the stretch's interval (microseconds)."""
     from scipy import stats
@@ -125,15 +125,17 @@ def _lognormal_position(fit: DurationFit, u: np.ndarray):
             inside = b - a > 1e-12
             p = np.where(inside, a + q * (b - a), 0.5)
             age = np.where(inside, dist.ppf(np.clip(p, 1e-12, 1 - 1e-12)), age_lo)
-        return np.clip(np.nan_to_num(age, nan=0.0), age_lo, age_hi)
+        clipped: np.ndarray = np.clip(np.nan_to_num(age, nan=0.0), age_lo, age_hi)
+        return clipped
 
     return position
 
 
-def _log_uniform_position(u: np.ndarray):
+def _log_uniform_position(u: np.ndarray) -> Position:
     def position(age_lo: np.ndarray, age_hi: np.ndarray) -> np.ndarray:
         q = u[: age_lo.size]
-        return np.exp(np.log(age_lo) + q * (np.log(age_hi) - np.log(age_lo)))
+        age: np.ndarray = np.exp(np.log(age_lo) + q * (np.log(age_hi) - np.log(age_lo)))
+        return age
 
     return position
 

@@ -8,18 +8,19 @@ from typing import Any
 from advisor.advice.rules.base import Proposal
 from advisor.advice.rules.evidence import HostEvidence
 from advisor.advice.rules.stats import confidence, proportion
+from advisor.rule_settings import RuleSettings
 
 NAME = "rate-limited"
 
 
-def is_rate_limited(ev: HostEvidence, settings: dict[str, Any]) -> bool:
-    cfg = settings["rate_limited"]
-    return ev.failures >= cfg["min_failures"] and (
-        ev.failures_429 / ev.failures >= cfg["min_429_fraction"]
+def is_rate_limited(ev: HostEvidence, settings: RuleSettings) -> bool:
+    cfg = settings.rate_limited
+    return ev.failures >= cfg.min_failures and (
+        ev.failures_429 / ev.failures >= cfg.min_429_fraction
     )
 
 
-def propose(ev: HostEvidence, current: dict[str, Any], settings: dict[str, Any]) -> list[Proposal]:
+def propose(ev: HostEvidence, current: dict[str, Any], settings: RuleSettings) -> list[Proposal]:
     if not is_rate_limited(ev, settings):
         return []
     # per *active* second: a crawl idle 16 h of 24 is not a host that accepts a third
@@ -27,7 +28,7 @@ def propose(ev: HostEvidence, current: dict[str, Any], settings: dict[str, Any])
     # calls our own breaker refused were never offered to the server: they are demand
     # it did not turn away, so only its 429s come off the rate it accepted
     accepted = max(ev.requests - ev.failures_429, 0) / active
-    suggested = settings["rate_limited"]["headroom"] * accepted
+    suggested = settings.rate_limited.headroom * accepted
     text = f"{suggested:.3g}/s"
     return [
         Proposal(

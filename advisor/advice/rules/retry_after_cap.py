@@ -11,18 +11,19 @@ import numpy as np
 from advisor.advice.rules.base import Proposal
 from advisor.advice.rules.evidence import HostEvidence
 from advisor.advice.rules.stats import confidence, proportion
+from advisor.rule_settings import RuleSettings
 
 NAME = "retry-after-cap"
 
 
-def propose(ev: HostEvidence, current: dict[str, Any], settings: dict[str, Any]) -> list[Proposal]:
-    cfg = settings["retry_after_cap"]
+def propose(ev: HostEvidence, current: dict[str, Any], settings: RuleSettings) -> list[Proposal]:
+    cfg = settings.retry_after_cap
     cap = current.get("retry_after_cap_s")
     values = ev.retry_after_values
-    if not cap or len(values) < cfg["min_values"]:
+    if not cap or len(values) < cfg.min_values:
         return []
     over = sum(1 for v in values if v > cap)
-    if over / len(values) < cfg["min_over_fraction"]:
+    if over / len(values) < cfg.min_over_fraction:
         return []
     p90 = float(np.quantile(values, 0.9))
     asked = float(np.ceil(max(values)))

@@ -1,4 +1,5 @@
-"""Rule thresholds: the shipped ``defaults.yaml`` merged with a user's ``--rules`` file."""
+"""Rule thresholds: the shipped ``defaults.yaml`` merged with a user's ``--rules`` file,
+validated key by key and returned as a typed ``RuleSettings``."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import yaml
 
 from advisor.errors import ConfigError
 from advisor.limits import MAX_LOST_WEIGHT, MAX_SETTING
+from advisor.rule_settings import RuleSettings
 
 DEFAULTS_PATH = Path(__file__).with_name("defaults.yaml")
 # Every number is finite and at least 0; at most MAX_SETTING, or (shares, fractions,
@@ -73,13 +75,15 @@ def _number(value: object, low: float, high: float) -> bool:
 
 def load_rule_settings(
     path: str | Path | None = None, *, lost_weight: float | None = None
-) -> dict[str, Any]:
+) -> RuleSettings:
     """Defaults, overlaid by the YAML at ``path`` and then ``lost_weight``.
 
     Raises:
         ConfigError: unreadable file, bad YAML, unknown key or bad value (names file and key).
     """
-    settings = copy.deepcopy(yaml.safe_load(DEFAULTS_PATH.read_text(encoding="utf-8")))
+    settings: dict[str, Any] = copy.deepcopy(
+        yaml.safe_load(DEFAULTS_PATH.read_text(encoding="utf-8"))
+    )
     if path is not None:
         where = str(path)
         try:
@@ -106,4 +110,4 @@ def load_rule_settings(
                 f"got {lost_weight!r}"
             )
         settings["lost_weight"] = float(lost_weight)
-    return settings
+    return RuleSettings.from_dict(settings)

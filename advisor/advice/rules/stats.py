@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+
+from advisor.rule_settings import RuleSettings
 
 
 def wilson(successes: int, trials: int, z: float = 1.96) -> tuple[float, float]:
@@ -24,11 +25,11 @@ def proportion(successes: int, trials: int) -> str:
     return f"{successes} of {trials} ({share:.0%}, 95 % CI {low * 100:.0f}-{high * 100:.0f} %)"
 
 
-def confidence(count: int, settings: dict[str, Any]) -> str:
+def confidence(count: int, settings: RuleSettings) -> str:
     """``high`` / ``medium`` / ``low`` from how many independent observations back a rule."""
-    evidence = settings["evidence"]
-    if count >= evidence["high_confidence"]:
+    evidence = settings.evidence
+    if count >= evidence.high_confidence:
         return "high"
-    if count >= evidence["medium_confidence"]:
+    if count >= evidence.medium_confidence:
         return "medium"
     return "low"

@@ -19,6 +19,7 @@ from advisor.advice.rules.base import Proposal
 from advisor.advice.rules.decision import KNOBS, RESAMPLES, Decision, decide
 from advisor.advice.rules.evidence import HostEvidence
 from advisor.advice.rules.model import fit_durations, imputations, typical_outages
+from advisor.rule_settings import RuleSettings
 
 RAISE, LOWER = "false-open", "late-detection"
 NAMES = ("recovery-time", RAISE, LOWER, "flapping")
@@ -41,22 +42,22 @@ def _rule(knob: str, now: float, new: float) -> str:
     return "flapping"
 
 
-def _confidence(decision: Decision, ev: HostEvidence, settings: dict[str, Any]) -> str:
-    cfg = settings["decision"]
+def _confidence(decision: Decision, ev: HostEvidence, settings: RuleSettings) -> str:
+    cfg = settings.decision
     share = decision.share or 0.0
-    enough = len(ev.tuning_episodes()) >= settings["evidence"]["min_episodes"]
-    if share >= cfg["high_share"] and enough:
+    enough = len(ev.tuning_episodes()) >= settings.evidence.min_episodes
+    if share >= cfg.high_share and enough:
         return "high"
-    if share >= cfg["medium_share"] and enough:
+    if share >= cfg.medium_share and enough:
         return "medium"
     return "low"
 
 
-def _noise(decision: Decision, settings: dict[str, Any]) -> float:
+def _noise(decision: Decision, settings: RuleSettings) -> float:
     """A saving below this is noise: ``min_saving_calls``, or ``min_saving_fraction`` of
     today's expected cost."""
     before = decision.costs[decision.current].cost
-    return max(settings["min_saving_calls"], settings["min_saving_fraction"] * before)
+    return max(settings.min_saving_calls, settings.min_saving_fraction * before)
 
 
 def _fmt(setting: Setting) -> str:
@@ -69,7 +70,7 @@ def _fmt(setting: Setting) -> str:
 def propose(
     ev: HostEvidence,
     current: dict[str, Any],
-    settings: dict[str, Any],
+    settings: RuleSettings,
     *,
     cap_s: float | None = None,
     rate_limited: bool = False,
@@ -114,7 +115,7 @@ def propose(
     if not decision.changed:
         return Outcome(
             [],
-            f"today's setting is within {settings['decision']['tolerance_fraction']:.0%} of "
+            f"today's setting is within {settings.decision.tolerance_fraction:.0%} of "
             f"the cheapest one the model finds (expected cost {now.cost:.1f} vs "
             f"{opt.cost:.1f} calls over the window)",
             decision,
@@ -127,7 +128,7 @@ def propose(
             f"{decision.saving():.1f} of {now.cost:.1f} expected calls: within noise",
             decision,
         )
-    if share < settings["decision"]["min_share"]:
+    if share < settings.decision.min_share:
         return Outcome(
             [],
             f"the model prefers {_fmt(decision.chosen)} (expected cost {best.cost:.1f} vs "
