@@ -101,7 +101,12 @@ def plotly_text(text: str) -> str:
 
 
 def _chart(
-    kind: str, title: str, caption: str, data: list[dict], layout: dict, **extra: Any
+    kind: str,
+    title: str,
+    caption: str,
+    data: list[dict[str, Any]],
+    layout: dict[str, Any],
+    **extra: Any,
 ) -> Chart:
     figure = {"data": data, "layout": layout}
     text = pio.to_json(figure, validate=False, pretty=False)
@@ -125,7 +130,7 @@ def _time_axis(series: ReportSeries, **extra: Any) -> dict[str, Any]:
 
 def _setting_lines(
     host: HostView, parameter: str, position: Any, y: tuple[float, float], unit: str = ""
-) -> tuple[list[dict], list[float]]:
+) -> tuple[list[dict[str, Any]], list[float]]:
     """Vertical lines at the current (dotted) and suggested (dashed) value of ``parameter``,
     as legend entries that name the value; also returns their x positions."""
     lines, xs = [], []
@@ -227,7 +232,7 @@ def fleet_open_time(hosts: Sequence[HostView]) -> Chart | None:
     return _chart("bar", "Open time per host", caption + ".", [bars], layout)
 
 
-def _band_traces(bands_by_row: Sequence[Bands]) -> list[dict]:
+def _band_traces(bands_by_row: Sequence[Bands]) -> list[dict[str, Any]]:
     """Horizontal bars for open and half-open bands; row ``i`` is drawn at ``y = i``."""
     traces = []
     for state, name, pattern in (
@@ -269,7 +274,7 @@ def _band_traces(bands_by_row: Sequence[Bands]) -> list[dict]:
     return traces
 
 
-def _closed_trace(series: ReportSeries, rows: int) -> dict:
+def _closed_trace(series: ReportSeries, rows: int) -> dict[str, Any]:
     return {
         "type": "bar",
         "orientation": "h",
@@ -316,7 +321,7 @@ def fleet_timeline(series: ReportSeries, hosts: Sequence[HostView]) -> Chart | N
 # ----------------------------------------------------------------------------- one host
 
 
-def _trial_traces(series: ReportSeries, host: HostView, yaxis: str) -> list[dict]:
+def _trial_traces(series: ReportSeries, host: HostView, yaxis: str) -> list[dict[str, Any]]:
     """Half-open trial outcomes per coarse bucket, failures stacked on successes."""
     data, grid = series.hosts[host.host], series.coarse
     traces = []
@@ -517,7 +522,7 @@ def host_streaks(series: ReportSeries, host: HostView) -> Chart | None:
         if per_ending[ending].any()
     ]
     # A streak of fail_max failures opens the breaker: the line sits just before that bar.
-    top = int(sum(per_ending.values()).max())
+    top = int(np.sum(list(per_ending.values()), axis=0).max())
     lines, xs = _setting_lines(host, "fail_max", lambda v: v - 0.5, (0.7, top * 2))
     layout = _layout(
         260,

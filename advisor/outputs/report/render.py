@@ -125,10 +125,10 @@ def context(data: dict[str, Any]) -> dict[str, object]:
         host.charts = _host_charts(series, trade_offs, host)
         next_id = _assign_ids(host.charts, next_id)
         host.notes = _host_notes(series, host)
-        data = series.hosts[host.host]
-        if data.censored_opens or data.censored_episodes or data.inferred_trials:
+        own = series.hosts[host.host]
+        if own.censored_opens or own.censored_episodes or own.inferred_trials:
             censored.append(
-                CensoredRow(host, data.censored_opens, data.censored_episodes, data.inferred_trials)
+                CensoredRow(host, own.censored_opens, own.censored_episodes, own.inferred_trials)
             )
     return {
         "summary": summary,
