@@ -82,7 +82,7 @@ def analyze(
     use_config(con, breaker_config)  # roles with a breaker of their own, for the events
     found = open_sources(con, sources)
     load_events(con, found, analysis_horizon(until))  # later rows are bad rows (issue 13)
-    latest = con.execute(queries.load("latest_event")).fetchone()[0]
+    latest = con.execute(queries.load("events/latest")).fetchall()[0][0]
     window = make_window(window_s, parse_until(until, latest))
     return analyze_window(con, window, found, hosts=hosts, config=breaker_config, settings=settings)
 

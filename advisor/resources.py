@@ -22,7 +22,7 @@ def _first_existing(*candidates: Path) -> Path:
 
 @cache
 def queries_dir() -> Path:
-    """Folder holding the ``*.sql`` files."""
+    """Folder holding the ``*.sql`` files, in one subfolder per data-flow step."""
     return _first_existing(_PACKAGE / "queries", _PACKAGE.parent / "queries")
 
 

@@ -245,7 +245,7 @@ def breakdown(folder: Path) -> dict[str, float]:
     found = open_sources(con, [folder])
     load_events(con, found)
     lap("read + normalise")
-    latest = con.execute(queries.load("latest_event")).fetchone()[0]
+    latest = con.execute(queries.load("events/latest")).fetchone()[0]
     window = make_window(172_800, parse_until("latest", latest))
     compute_relations(con, window)
     host_metrics(con, window)

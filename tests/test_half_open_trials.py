@@ -282,6 +282,6 @@ def test_every_trial_count_reads_the_one_definition(tmp_path):
         {"start": window.start, "end": window.end, "hosts": [H], "bucket_us": 3600 * 10**6},
     ).fetchall()
     assert [(b[3], b[4]) for b in buckets] == [(2, 1)]
-    for name in ("host_metrics", "half_open_trials", "report_call_buckets"):
+    for name in ("metrics/host_metrics", "metrics/half_open_trials", "report_call_buckets"):
         sql = queries.load(name)
         assert "trial" in sql and "'half_open'" not in sql, name

@@ -56,7 +56,11 @@ def test_wheel_installs_and_runs_from_another_folder(tmp_path):
     names = subprocess.run(
         [sys.executable, "-m", "zipfile", "-l", str(wheel)], capture_output=True, text=True
     ).stdout
-    assert re.search(r"advisor/queries/events_breaker_events\.sql", names)
+    shipped = set(re.findall(r"advisor/queries/(\S+)\.sql", names))
+    in_repo = {q.relative_to(ROOT / "queries").with_suffix("").as_posix()
+               for q in (ROOT / "queries").rglob("*.sql")}  # fmt: skip
+    assert "events/breaker_events" in shipped
+    assert shipped == in_repo
     assert re.search(r"advisor/templates/", names)
     assert "advisor/advice/rules/defaults.yaml" in names
     env_dir = tmp_path / "venv"
@@ -82,3 +86,8 @@ def test_wheel_installs_and_runs_from_another_folder(tmp_path):
         cwd=elsewhere, capture_output=True, text=True, env=env,
     ).stdout  # fmt: skip
     assert str(env_dir) in where
+    names_installed = subprocess.run(
+        [py, "-c", "import advisor.queries as q; print(*q.available())"],
+        cwd=elsewhere, capture_output=True, text=True, env=env,
+    ).stdout.split()  # fmt: skip
+    assert names_installed == sorted(in_repo)

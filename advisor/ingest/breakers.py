@@ -7,7 +7,7 @@ listener writes the role on that breaker's state changes). A row of ``events`` b
 to breaker (host, R) when R has a breaker of its own on that host in that run -- some
 transition of the run carries R, or the configuration tunes R differently -- and to
 (host, None), the host's own breaker, otherwise: the ``breaker_role`` column
-(queries/events_view.sql). Open intervals, episodes, trials, streaks and replay
+(queries/events/view.sql). Open intervals, episodes, trials, streaks and replay
 timelines are per breaker; a host's row sums its breakers.
 
 ``use_config`` hands the configuration's part to DuckDB (the ``configured_breakers``
@@ -62,7 +62,7 @@ def use_config(con: duckdb.DuckDBPyConnection, config: BreakerConfig) -> bool:
 def refresh(con: duckdb.DuckDBPyConnection) -> None:
     """Re-derive ``breaker_roles`` and the ``events`` view (after ``use_config`` on events
     already finalised; the half-open repair is not redone)."""
-    con.execute(queries.load("events_view"))
+    con.execute(queries.load("events/view"))
 
 
 def role_breakers(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:

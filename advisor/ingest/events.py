@@ -30,7 +30,7 @@ def _quote_identifier(name: str) -> str:
 
 def create_schema(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> None:
     """Macros, ENUM types over this run's files and tables, and the empty tables."""
-    con.execute(queries.load("macros"))
+    con.execute(queries.load("events/macros"))
     con.execute("CREATE TABLE source_names (name VARCHAR)")
     con.execute("CREATE TABLE table_names (name VARCHAR)")
     # When every source is unreadable there is no table name, and an ENUM needs a value:
@@ -38,7 +38,7 @@ def create_schema(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> None
     tables = sorted({t for s in sources for t in s.tables}) or [""]
     con.execute("INSERT INTO source_names SELECT unnest(?::VARCHAR[])", [[s.path for s in sources]])
     con.execute("INSERT INTO table_names SELECT unnest(?::VARCHAR[])", [tables])
-    con.execute(queries.load("events_schema"))
+    con.execute(queries.load("events/schema"))
 
 
 def source_view(
@@ -110,7 +110,7 @@ def stage_rows(
         duckdb.TypeMismatchException: a column holds values of another type than declared
             (re-read ``as_text``); other ``duckdb.Error``: the table cannot be read.
     """
-    query = "INSERT INTO event_rows BY NAME " + queries.load(f"events_{source.tables[table]}")
+    query = "INSERT INTO event_rows BY NAME " + queries.load(f"events/{source.tables[table]}")
     params = {"source": source.path, "table": table}
     try:
         con.execute(source_view(source, table, as_text=as_text, where=where))
@@ -228,12 +228,12 @@ def collect_problems(
     """Per-source counts of rows read and skipped, and warnings naming the bad rows (also
     rows at an infinite time or later than ``not_after``), which are then deleted."""
     flag_future_rows(con, not_after)
-    for path, read, skipped in con.execute(queries.load("source_counts")).fetchall():
+    for path, read, skipped in con.execute(queries.load("events/source_counts")).fetchall():
         by_path[path].events = read
         by_path[path].skipped = skipped
     shown: dict[str, int] = {}
     for path, table, problem, count, rowids in con.execute(
-        queries.load("event_problems")
+        queries.load("events/problems")
     ).fetchall():
         shown[path] = shown.get(path, 0) + 1
         if shown[path] <= MAX_PROBLEM_LINES:
@@ -270,11 +270,11 @@ def finalize_events(con: duckdb.DuckDBPyConnection, by_path: dict[str, Source]) 
     """Drop copies of events found in several sources (warning the sources in
     ``by_path``), flag half-open trials logged as ``closed`` and create the ``events`` view."""
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE duplicate_rows AS " + queries.load("events_duplicates")
+        "CREATE OR REPLACE TEMP TABLE duplicate_rows AS " + queries.load("events/duplicates")
     )
     _warn_duplicates(con, by_path)
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE half_open_fixes AS " + queries.load("events_half_open_fix")
+        "CREATE OR REPLACE TEMP TABLE half_open_fixes AS " + queries.load("events/half_open_fix")
     )
     con.execute("DELETE FROM event_rows WHERE rowid IN (SELECT row_id FROM duplicate_rows)")
     con.execute(
@@ -283,7 +283,7 @@ def finalize_events(con: duckdb.DuckDBPyConnection, by_path: dict[str, Source]) 
     )
     con.execute("DROP TABLE duplicate_rows")
     con.execute("DROP TABLE half_open_fixes")
-    con.execute(queries.load("events_view"))
+    con.execute(queries.load("events/view"))
 
 
 def load_events(

@@ -31,7 +31,7 @@ from advisor.model import Source
 MANIFEST_SUFFIXES = (".sqlite3", ".sqlite", ".db")
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
-# Columns read as numbers when SQLite declares them numeric (parsed by queries/macros.sql);
+# Columns read as numbers when SQLite declares them numeric (parsed by queries/events/macros.sql);
 # every other column, and these when declared otherwise, is cast to VARCHAR.
 NATIVE_COLUMNS = frozenset(
     {"ts", "open_ts", "close_ts", "status", "from_cache", "retry_after_s", "elapsed_ms",

@@ -133,7 +133,7 @@ def open_store(store: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnec
             check_schema(con, store)
         else:
             con.execute("BEGIN")
-            run_script(con, "nightly_schema", {})
+            run_script(con, "nightly/schema", {})
             con.execute(
                 "INSERT INTO hist.store_meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING",
                 [SCHEMA_VERSION],

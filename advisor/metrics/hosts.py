@@ -25,10 +25,10 @@ def _params(window: Window) -> dict[str, Any]:
 
 def compute_relations(con: duckdb.DuckDBPyConnection, window: Window) -> None:
     """Create the window's derived relations (temp tables named as in ``RELATIONS``)."""
-    con.execute(queries.load("run_ends"))
-    con.execute(queries.load("failure_streaks_macro"))
+    con.execute(queries.load("metrics/run_ends"))
+    con.execute(queries.load("metrics/failure_streaks_macro"))
     for name in RELATIONS:
-        con.execute(queries.load(name), _params(window))
+        con.execute(queries.load(f"metrics/{name}"), _params(window))
 
 
 def _percentiles(row: dict[str, Any], prefix: str) -> dict[str, float | None]:
@@ -56,7 +56,8 @@ def _metrics(
 ) -> dict[tuple[str, str | None], dict[str, Any]]:
     wanted = sorted({h.strip().lower() for h in hosts}) if hosts else None
     cursor = con.execute(
-        queries.load("host_metrics"), {**_params(window), "hosts": wanted, "by_breaker": by_breaker}
+        queries.load("metrics/host_metrics"),
+        {**_params(window), "hosts": wanted, "by_breaker": by_breaker},
     )
     names = [d[0] for d in cursor.description]
     result: dict[tuple[str, str | None], dict[str, Any]] = {}

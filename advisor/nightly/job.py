@@ -164,7 +164,7 @@ def _commit(
         write_ingest(con, ingest)
         checkpoint("ingested")
         contract = record_night(con, night, analysis, advice)
-        run_script(con, "nightly_prune", {"cutoff": cutoff, "keep_events_from": keep_from})
+        run_script(con, "nightly/prune", {"cutoff": cutoff, "keep_events_from": keep_from})
         checkpoint("recorded")
         con.execute("COMMIT")
     except BaseException:

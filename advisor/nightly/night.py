@@ -34,7 +34,7 @@ def night_window(night: date) -> Window:
 
 def _load_window_events(con: duckdb.DuckDBPyConnection, window: Window) -> None:
     con.execute(
-        queries.load("nightly_window_events"),
+        queries.load("nightly/window_events"),
         {"from": window.start - LOOKBACK, "end": window.end},
     )
     finalize_events(con, {})
@@ -72,6 +72,6 @@ def analyze_night(
 def open_fractions(con: duckdb.DuckDBPyConnection, window: Window) -> dict[str, float]:
     """Per host, the part of the night's active span its breaker was open."""
     rows = con.execute(
-        queries.load("nightly_active_open_time"), {"start": window.start, "end": window.end}
+        queries.load("nightly/active_open_time"), {"start": window.start, "end": window.end}
     ).fetchall()
     return {host: (open_s / span_s if span_s else 0.0) for host, open_s, span_s in rows}

@@ -45,7 +45,7 @@ def trends_html(
     con: duckdb.DuckDBPyConnection, night: date, advice: list[Advice], rules: StabilityRules
 ) -> str:
     """The trends section of night ``night`` (needs ``hist`` attached to ``con``)."""
-    frame = relation_frame(con, queries.load("nightly_trends"), {"night": night})
+    frame = relation_frame(con, queries.load("nightly/trends"), {"night": night})
     trends = host_trends(frame) if not frame.empty else []
     for index, chart in enumerate(c for t in trends for c in t.charts):
         chart.id = f"trend-{index}"

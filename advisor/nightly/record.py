@@ -79,7 +79,7 @@ def record_night(
     Returns:
         The stored contract (see ``stored_contract``).
     """
-    run_script(con, "nightly_delete_night", {"night": night})
+    run_script(con, "nightly/delete_night", {"night": night})
     for host in analysis.hosts:
         m = host.metrics
         con.execute(

@@ -6,7 +6,7 @@ recommended on at least ``nights_to_confirm`` of the last ``confirm_window``
 recorded nights (tonight included), or at once when it is *urgent* -- and only when
 its expected cost, where the decision model priced it, is below today's: the host's
 breaker was open more than ``urgent_open_fraction`` of the night's active span (first
-to last event of the night: queries/nightly_active_open_time.sql). Otherwise it is
+to last event of the night: queries/nightly/active_open_time.sql). Otherwise it is
 ``new`` (not recommended the night before) or ``pending`` (recommended before, not
 yet confirmed). A change recommended the night before and not tonight is
 ``withdrawn``.

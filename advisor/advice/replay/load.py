@@ -89,12 +89,12 @@ def _host_calls(
     retry_after, begin_us, role_ids)``, calls in time (and source) order; ``role_ids``
     1-based into ``roles``, 0 for the host's own breaker."""
     params = {"start": window.start, "end": window.end, "hosts": list(hosts) if hosts else None}
-    names = [row[0] for row in con.execute(queries.load("replay_hosts"), params).fetchall()]
+    names = [row[0] for row in con.execute(queries.load("replay/hosts"), params).fetchall()]
     if not names:
         return
     warmup = window.start - timedelta(seconds=warmup_s)
     data = con.execute(
-        queries.load("replay_calls"),
+        queries.load("replay/calls"),
         {"start": warmup, "end": window.end, "hosts": names, "roles": roles},
     ).fetchnumpy()
     host_id = np.asarray(data["host_id"])

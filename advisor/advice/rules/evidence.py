@@ -168,7 +168,7 @@ def _collect(
     }
 
     rates = con.execute(
-        queries.load("host_rates"),
+        queries.load("rules/host_rates"),
         {
             **params,
             "limit_hosts": [host for host, _ in limits],
@@ -191,7 +191,7 @@ def _collect(
         {h for (h, r) in keys if metrics[(h, r)]["opens"] or metrics[(h, r)]["episodes"]}
     )
     for host, role, length, ended_by, ended_at, count in con.execute(
-        queries.load("failure_streaks"), {**_params(window, opened), "by_breaker": by_breaker}
+        queries.load("rules/failure_streaks"), {**_params(window, opened), "by_breaker": by_breaker}
     ).fetchall():
         if (host, role) in result:
             result[(host, role)].streaks.append(Streak(length, ended_by, ended_at, count))
@@ -200,7 +200,8 @@ def _collect(
     _attach_transitions(con, params, window, result, settings.flapping.reopen_within_s, by_breaker)
 
     for host, role, early in con.execute(
-        queries.load("probes_before_retry_after"), {"end": window.end, "by_breaker": by_breaker}
+        queries.load("rules/probes_before_retry_after"),
+        {"end": window.end, "by_breaker": by_breaker},
     ).fetchall():
         if (host, role) in result:
             result[(host, role)].early_probes = early
@@ -211,7 +212,7 @@ def _attach_episodes(
     con: duckdb.DuckDBPyConnection, result: dict[Key, HostEvidence], by_breaker: bool
 ) -> None:
     for host, role, started, duration, censored, manual, probes in con.execute(
-        queries.load("episode_probes")
+        queries.load("rules/episode_probes")
     ).fetchall():
         ev = result.get((host, role if by_breaker else None))
         if ev is not None:
@@ -233,7 +234,7 @@ def _attach_transitions(
     by_breaker: bool,
 ) -> None:
     rows = con.execute(
-        queries.load("window_transitions"),
+        queries.load("rules/window_transitions"),
         {k: v for k, v in params.items() if k in ("start", "end", "hosts")},
     ).fetchall()
     # one breaker's transitions: (ts, old state, new state, recorded reset timeout, manual)
