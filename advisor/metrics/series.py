@@ -1,4 +1,4 @@
-"""What the report's charts show, aggregated in DuckDB (``queries/report_*.sql``).
+"""What the report's charts show, aggregated in DuckDB (``queries/report/*.sql``).
 
 Time series are bucketed in SQL and only the buckets, bands and bins come back to
 Python, so the cost of a report grows with hosts x buckets, not with events.
@@ -81,7 +81,7 @@ class Buckets:
 
 @dataclass
 class Bands:
-    """Stretches a breaker was not closed (see ``report_state_bands.sql``)."""
+    """Stretches a breaker was not closed (see ``queries/report/state_bands.sql``)."""
 
     start_ms: list[float] = field(default_factory=list)
     end_ms: list[float] = field(default_factory=list)
@@ -260,11 +260,11 @@ def collect(con: duckdb.DuckDBPyConnection, window: Window, names: list[str]) ->
     }
     opens: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(coarse.count, np.uint32))
     for host, bucket, count in _rows(
-        con, "report_open_buckets", {**params, "bucket_us": coarse.width_us}
+        con, "report/open_buckets", {**params, "bucket_us": coarse.width_us}
     ):
         opens[host][coarse.index(bucket)] += count
     _fill_calls(con, params, fine, coarse, hosts)
-    for host, *band in _rows(con, "report_state_bands", params):
+    for host, *band in _rows(con, "report/state_bands", params):
         series = hosts[host].bands
         for column, value in zip(
             ("start_ms", "end_ms", "opens", "open_s", "half_opens", "censored"),
@@ -272,11 +272,11 @@ def collect(con: duckdb.DuckDBPyConnection, window: Window, names: list[str]) ->
             strict=True,
         ):
             getattr(series, column).append(value)
-    for host, what, bin_, count, censored in _rows(con, "report_duration_bins", params):
+    for host, what, bin_, count, censored in _rows(con, "report/duration_bins", params):
         hosts[host].durations[what][bin_] = (count, censored)
-    for host, length, ended_by, count in _rows(con, "report_failure_streaks", params):
+    for host, length, ended_by, count in _rows(con, "report/failure_streaks", params):
         hosts[host].streaks[ended_by][length] = count
-    for host, c_opens, c_episodes, inferred in _rows(con, "report_data_quality", params):
+    for host, c_opens, c_episodes, inferred in _rows(con, "report/data_quality", params):
         hosts[host].censored_opens = c_opens
         hosts[host].censored_episodes = c_episodes
         hosts[host].inferred_trials = inferred
@@ -299,7 +299,7 @@ def _fill_calls(
 ) -> None:
     """Failures per fine bucket; Retry-After and half-open trials per coarse bucket."""
     for host, bucket, failures, t_ok, t_fail, ra_count, ra_max in _rows(
-        con, "report_call_buckets", {**params, "bucket_us": fine.width_us}
+        con, "report/call_buckets", {**params, "bucket_us": fine.width_us}
     ):
         series = hosts[host]
         series.failures[fine.index(bucket)] = failures

@@ -1,7 +1,7 @@
 -- Per host and time bucket inside the window: failures, half-open trial outcomes
 -- (`events.trial`) and Retry-After values, for the per-host timelines. Only buckets
 -- where one of these happened are returned (healthy stretches cost nothing). Buckets
--- as in report_open_buckets.sql.
+-- as in open_buckets.sql.
 SELECT
     host,
     floor(epoch_us(ts) / $bucket_us)::BIGINT AS bucket,
