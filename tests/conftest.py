@@ -6,6 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from advisor.cli.app import advise_app
+from tests.helpers.nightly import simulate_nights
 
 
 @pytest.fixture(autouse=True)
@@ -41,3 +42,9 @@ def advise_json(run_advise):
         return json.loads(out)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def night_runs(tmp_path_factory):
+    """One simulated manifest per night of ``tests.helpers.nightly.NIGHTS`` (built once)."""
+    return simulate_nights(tmp_path_factory.mktemp("nights"))

@@ -8,46 +8,16 @@ import sqlite3
 from datetime import date
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from advisor import analyze
 from advisor.cli.app import app
-from advisor.ingest.store import open_store, table_checksums
+from advisor.ingest.store import open_store
 from advisor.model import HostResult
 from advisor.nightly import StabilityRules, open_history, run_nightly
 from advisor.nightly.stability import classify
-from advisor.simulate import simulate
-
-NIGHTS = [date(2026, 1, day) for day in (1, 2, 3, 4)]
-
-
-@pytest.fixture(scope="session")
-def night_runs(tmp_path_factory) -> list[Path]:
-    """One simulated run per night (flapping hosts, 0.2 h ending 06:00 UTC)."""
-    root = tmp_path_factory.mktemp("nights")
-    paths = []
-    for seed, night in enumerate(NIGHTS):
-        result = simulate(
-            "flapping", root / f"n{seed}", hours=0.2, seed=seed, end=f"{night}T06:00:00Z"
-        )
-        paths.append(result.manifest)
-    return paths
-
-
-def copy_runs(runs: list[Path], target: Path, count: int) -> Path:
-    for index, manifest in enumerate(runs[:count]):
-        (target / f"n{index}").mkdir(parents=True)
-        shutil.copy(manifest, target / f"n{index}" / manifest.name)
-    return target
-
-
-def checksums(store: Path) -> dict[str, tuple[int, int]]:
-    con = open_store(store, read_only=True)
-    try:
-        return table_checksums(con)
-    finally:
-        con.close()
+from tests.helpers.nightly import NIGHTS, copy_runs
+from tests.helpers.store import checksums
 
 
 def test_nights_history_trends_and_status(night_runs, tmp_path):

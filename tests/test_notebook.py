@@ -12,7 +12,7 @@ from nbclient import NotebookClient
 import advisor
 from tests.helpers import manifests as m
 from tests.helpers.manifests import T0, call, change
-from tests.test_rules import HOURS, slow_host
+from tests.helpers.slow_host import HOURS, slow_host
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = "<script>alert(1)</script>"

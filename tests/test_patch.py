@@ -6,7 +6,7 @@ import yaml
 
 from tests.helpers import manifests as m
 from tests.helpers.manifests import T0
-from tests.test_rules import HOURS, slow_host
+from tests.helpers.slow_host import HOURS, slow_host
 
 USER_YAML = """\
 # our breakers, tuned by hand in 2025

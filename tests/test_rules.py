@@ -1,5 +1,5 @@
 """The rules on telemetry with known truth: scripted host behaviour run through an
-independent breaker simulation (tests/breaker_sim.py); the right rule must fire in
+independent breaker simulation (tests/helpers/breaker_sim.py); the right rule must fire in
 the right direction, and reset_timeout_s must land near the brute-force optimum."""
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from advisor.advice.rules.stats import wilson
 from tests.helpers import manifests as m
 from tests.helpers.breaker_sim import arrivals, down_between, simulate
 from tests.helpers.manifests import T0
-
-HOURS = 3600.0
+from tests.helpers.slow_host import HOURS, slow_host
 
 
 def run(tmp_path, rows, *, defaults: str, rules: dict | None = None, window_s: float):
@@ -40,17 +39,7 @@ def advice(analysis, host):
 # --- the decision model: reset_timeout_s, fail_max, success_threshold ----------------
 # Every check is against the true cost (the scripted health replayed through the
 # independent simulation), never against the value the model was written to give.
-
-_LENGTHS = random.Random(33)
-SLOW_OUTAGES = [(600 + k * 1800, 600 + k * 1800 + _LENGTHS.uniform(120, 360)) for k in range(12)]
-SLOW_TIMES = arrivals(0.5, 6 * HOURS, seed=3)
-
-
-def slow_host(reset: float, record: bool = True, fail_max: int = 3, threshold: int = 1):
-    return simulate(
-        "slow.example", SLOW_TIMES, down_between(SLOW_OUTAGES),
-        fail_max=fail_max, reset_timeout_s=reset, success_threshold=threshold, record=record,
-    )  # fmt: skip
+# The slow host's outages and arrivals: tests/helpers/slow_host.py.
 
 
 def brute_force_cost() -> float:

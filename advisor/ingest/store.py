@@ -168,14 +168,3 @@ def check_schema(con: duckdb.DuckDBPyConnection, store: Path) -> None:
             f"{store}: history store schema version {row[0] if row else '?'}, "
             f"expected {SCHEMA_VERSION}"
         )
-
-
-def table_checksums(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
-    """``{table: (rows, order-independent hash)}`` of every store table (for tests)."""
-    result = {}
-    for table in (*STORE_TABLES, "store_meta"):
-        rows, digest = con.execute(
-            f"SELECT count(*), coalesce(sum(hash(t)::HUGEINT), 0) FROM {ALIAS}.{table} AS t"
-        ).fetchone()
-        result[table] = (int(rows), int(digest))
-    return result

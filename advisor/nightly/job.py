@@ -10,7 +10,7 @@ Reports are written after COMMIT from the committed data (re-running rewrites th
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -26,7 +26,6 @@ from advisor.ingest.incremental import Ingest, stage_new_rows, write_ingest
 from advisor.ingest.store import lock_path, open_store, run_script, store_lock
 from advisor.limits import MAX_RETENTION_DAYS, date_in_range
 from advisor.model import Analysis
-from advisor.nightly.hooks import checkpoint
 from advisor.nightly.night import LOOKBACK, analyze_night, night_window, open_fractions
 from advisor.nightly.outputs import write_outputs
 from advisor.nightly.record import previous_advice, record_night
@@ -40,6 +39,14 @@ STORE_FAILURES = (
     duckdb.SerializationException,
     duckdb.TransactionException,
 )
+
+# The stages at which a run calls its ``checkpoint``, in order. ``ingested`` and
+# ``recorded`` are inside the transaction (events written; before COMMIT).
+STAGES = ("locked", "staged", "analysed", "ingested", "recorded", "committed", "reports")
+
+
+def no_checkpoint(stage: str) -> None:
+    """The default checkpoint: a run does nothing extra at any stage."""
 
 
 @dataclass
@@ -75,6 +82,7 @@ def run_nightly(
     rules: str | Path | None = None,
     lost_weight: float | None = None,
     lock_wait_s: float = 5.0,
+    checkpoint: Callable[[str], None] = no_checkpoint,
 ) -> NightResult:
     """Ingest new events, analyse ``night`` and write its reports.
 
@@ -89,6 +97,8 @@ def run_nightly(
         rules: YAML overriding rule thresholds.
         lost_weight: weight of a refused healthy call against a wasted one.
         lock_wait_s: how long to wait for another run's lock.
+        checkpoint: called with each of ``STAGES`` as the run reaches it (tests kill or
+            pause a real run there to prove crash safety and the lock).
 
     Raises:
         StoreError: store locked by another run, or corrupt.
@@ -133,7 +143,7 @@ def run_nightly(
             fractions = open_fractions(con, analysis.window)
             advice = classify(analysis.hosts, fractions, previous, stability)
             checkpoint("analysed")
-            contract = _commit(con, ingest, night, analysis, advice, cutoff, keep_from)
+            contract = _commit(con, ingest, night, analysis, advice, cutoff, keep_from, checkpoint)
             checkpoint("committed")
             written = write_outputs(con, out_dir, night, analysis, advice, stability, cutoff)
             checkpoint("reports")
@@ -158,6 +168,7 @@ def _commit(
     advice: list[Advice],
     cutoff: date,
     keep_from: datetime,
+    checkpoint: Callable[[str], None],
 ) -> dict[str, Any]:
     con.execute("BEGIN")
     try:
