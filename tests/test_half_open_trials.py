@@ -278,10 +278,10 @@ def test_every_trial_count_reads_the_one_definition(tmp_path):
     assert relation == (["success", "failure", "success"], 0)
     window = analysis.window
     buckets = analysis.con.execute(
-        queries.load("report_call_buckets"),
+        queries.load("report/call_buckets"),
         {"start": window.start, "end": window.end, "hosts": [H], "bucket_us": 3600 * 10**6},
     ).fetchall()
     assert [(b[3], b[4]) for b in buckets] == [(2, 1)]
-    for name in ("metrics/host_metrics", "metrics/half_open_trials", "report_call_buckets"):
+    for name in ("metrics/host_metrics", "metrics/half_open_trials", "report/call_buckets"):
         sql = queries.load(name)
         assert "trial" in sql and "'half_open'" not in sql, name
