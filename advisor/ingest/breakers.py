@@ -52,7 +52,7 @@ def use_config(con: duckdb.DuckDBPyConnection, config: BreakerConfig) -> bool:
     """Tell the SQL side which roles ``config`` gives a breaker of their own; returns
     whether that changes what the connection knew (nothing set: no such role)."""
     value = configured_breakers(config)
-    before = con.execute("SELECT getvariable('configured_breakers')").fetchone()[0]
+    before: object = con.execute("SELECT getvariable('configured_breakers')").fetchall()[0][0]
     con.execute(f"SET VARIABLE configured_breakers = $v::{VARIABLE_TYPE}", {"v": value})
     if before is None:
         return bool(value["pairs"] or value["roles"])

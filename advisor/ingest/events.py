@@ -17,8 +17,9 @@ import duckdb
 
 from advisor import queries
 from advisor.errors import AdvisorError, first_line
-from advisor.ingest.sources import LAYOUTS, NATIVE_COLUMNS, Source, has_numeric_affinity
+from advisor.ingest.sources import LAYOUTS, NATIVE_COLUMNS, has_numeric_affinity
 from advisor.limits import LATEST
+from advisor.model import Source
 from advisor.window import parse_until
 
 MAX_PROBLEM_LINES = 10
@@ -158,7 +159,7 @@ def stage_sources(
     readable = [s for s in sources if s.readable]
     workers = max(1, min(workers or os.cpu_count() or 1, len(readable)))
     cursors = [con.cursor() for _ in range(workers)]
-    threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
+    threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
     if workers > 1:  # one thread per file scan: more only contend (measured ~2x slower)
         con.execute("SET threads = 1")
     try:

@@ -19,7 +19,8 @@ import duckdb
 
 from advisor.ingest.events import collect_problems, create_schema, fail_source, stage_rows
 from advisor.ingest.identity import TablePlan, Watermark, plan_table
-from advisor.ingest.sources import Source, open_sources
+from advisor.ingest.sources import open_sources
+from advisor.model import Source
 
 NEW_ROW_COLUMNS = (
     "source, src_table, src_rowid, run_id, ts, host, role, kind, old_state, new_state, state, "
@@ -123,7 +124,7 @@ def stage_new_rows(
         [keep_from],
     )
     con.execute("DROP TABLE event_rows")
-    ingest.new_events = con.execute("SELECT count(*) FROM new_rows").fetchone()[0]
+    ingest.new_events = con.execute("SELECT count(*) FROM new_rows").fetchall()[0][0]
     con.execute(
         "CREATE TABLE replaced AS SELECT * FROM (VALUES (NULL::VARCHAR, NULL::VARCHAR)) "
         "AS t(source, src_table) WHERE false"

@@ -17,8 +17,7 @@ from advisor import queries
 from advisor.config import BreakerConfig
 from advisor.ingest.breakers import use_config
 from advisor.ingest.events import finalize_events
-from advisor.ingest.sources import Source
-from advisor.model import Analysis
+from advisor.model import Analysis, Source
 from advisor.pipeline import analyze_window
 from advisor.rule_settings import RuleSettings
 from advisor.window import Window

@@ -12,7 +12,7 @@ from markupsafe import Markup
 from plotly.subplots import make_subplots
 
 from advisor.outputs.report.figures import COLOURS, Chart, ChartTable, script_json
-from advisor.outputs.report.formatting import duration, pct, value
+from advisor.outputs.report.formatting import duration, pct
 
 MAX_HOSTS = 24  # hosts charted, most open time first
 
@@ -56,11 +56,7 @@ def _metrics_chart(host: str, rows: pd.DataFrame) -> Chart:
     fig.update_yaxes(title_text="opens", row=1, col=1)
     fig.update_yaxes(title_text="open min", row=2, col=1)
     fig.update_yaxes(title_text="fail %", row=3, col=1)
-    table = ChartTable(
-        ("night", "opens", "open time", "failure rate"),
-        [(n, str(o), duration(t), pct(f)) for n, o, t, f in
-         zip(nights, rows["opens"], rows["open_time_s"], rows["failure_rate"], strict=True)],
-    )  # fmt: skip
+    table = ChartTable("night")  # the page lists the traces' values per night
     last = rows.iloc[-1]
     caption = (
         f"{host} over {len(nights)} night(s); last night {int(last['opens'])} opens, "
@@ -75,7 +71,6 @@ def _settings_chart(host: str, rows: pd.DataFrame) -> Chart | None:
     if advised.empty:
         return None
     fig = go.Figure()
-    table_rows = []
     for parameter, group in advised.groupby("parameter", sort=True):
         nights = [str(n) for n in group["night"]]
         for kind, column in (("current", "current"), ("suggested", "suggested")):
@@ -83,13 +78,9 @@ def _settings_chart(host: str, rows: pd.DataFrame) -> Chart | None:
                 x=nights, y=group[column], name=f"{kind} {parameter}", mode="lines+markers",
                 line={"color": COLOURS[kind], "dash": "dot" if kind == "current" else "dash"},
             ))  # fmt: skip
-        table_rows += [
-            (n, str(parameter), value(c), value(s), st) for n, c, s, st in
-            zip(nights, group["current"], group["suggested"], group["status"], strict=True)
-        ]  # fmt: skip
     fig.update_layout(**_layout(260))
     fig.update_xaxes(type="category", categoryorder="category ascending")
-    table = ChartTable(("night", "parameter", "current", "suggested", "status"), table_rows)
+    table = ChartTable("night")
     caption = f"Values advised for {host} on the nights a change was recommended."
     return _chart("trend-settings", f"Suggested vs current settings of {host}", caption, fig,
                   table)  # fmt: skip

@@ -62,8 +62,8 @@ def refuse_inputs(
         UsageError: naming the option and what it would overwrite.
     """
     taken: dict[tuple[str, object], str] = {}
-    for path in source_files(sources):
-        taken.setdefault(_key(path), f"the source {path}")
+    for source in source_files(sources):
+        taken.setdefault(_key(source), f"the source {source}")
     for option, path in (inputs or {}).items():
         if path is not None:
             taken.setdefault(_key(Path(path)), f"{option} {path}")

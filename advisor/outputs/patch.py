@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
@@ -48,10 +48,11 @@ def _entry(mapping: CommentedMap, name: str) -> CommentedMap:
     """The entry of ``name`` (matched case-insensitively), created when missing."""
     key = next((k for k in mapping if str(k).strip().lower() == name), name)
     entry = mapping.get(key)
-    if not isinstance(entry, dict):
-        entry = CommentedMap()
-        mapping[key] = entry
-    return entry
+    if isinstance(entry, dict):
+        return cast(CommentedMap, entry)  # a round-trip load makes every mapping one
+    created = CommentedMap()
+    mapping[key] = created
+    return created
 
 
 def _apply(

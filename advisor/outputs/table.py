@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich import box
 from rich.console import Console
 from rich.table import Table
@@ -19,7 +21,7 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.0f}%"
 
 
-def _change(rec: dict) -> str:
+def _change(rec: dict[str, Any]) -> str:
     now = "-" if rec["current"] is None else rec["current"]
     return f"{rec['parameter']} {now}→{rec['suggested']} ({rec['confidence']})"
 

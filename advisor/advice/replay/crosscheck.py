@@ -4,16 +4,14 @@ trade-off data (Pareto front, current and suggested points) the report charts.""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from advisor.advice.replay.evaluate import ReplayResult, replay
 from advisor.advice.replay.grid import Grid, default_grid, grid_search
 from advisor.advice.replay.load import load_breaker_timelines, load_timelines
 from advisor.advice.replay.machine import Setting
 from advisor.advice.replay.timeline import Timeline
-
-if TYPE_CHECKING:
-    from advisor.model import Analysis, BreakerResult, HostResult
+from advisor.model import Analysis, BreakerResult, HostResult
 
 REPLAYED = ("fail_max", "reset_timeout_s", "success_threshold")
 
@@ -91,8 +89,8 @@ def attach_replay(
         timelines.update(load_timelines(analysis.con, analysis.window, missing))
     missing_breakers = [
         (t.host, t.role)
-        for t, owner in wanted
-        if owner is not None and (t.host, t.role) not in breaker_timelines
+        for t, _ in wanted
+        if isinstance(t, BreakerResult) and (t.host, t.role) not in breaker_timelines
     ]
     if missing_breakers:
         breaker_timelines.update(
@@ -101,9 +99,9 @@ def attach_replay(
     vetoed: list[dict[str, Any]] = []
     for target, owner in wanted:
         timeline = (
-            timelines.get(target.host)
-            if owner is None
-            else breaker_timelines.get((target.host, target.role))
+            breaker_timelines.get((target.host, target.role))
+            if isinstance(target, BreakerResult)
+            else timelines.get(target.host)
         )
         suggested = suggested_setting(target)
         if timeline is None or not timeline.runs or suggested is None:
@@ -130,7 +128,8 @@ def attach_replay(
             )
             target.warnings.append(warning)
             extra: dict[str, Any] = {}
-            if owner is not None:  # the host's row says it too, naming a role's breaker
+            if owner is not None and isinstance(target, BreakerResult):
+                # the host's row says it too, naming a role's breaker
                 owner.warnings.append(
                     warning if target.role is None else f"breaker {target.name}: {warning}"
                 )

@@ -109,7 +109,9 @@ def from_intervals(
     ra = np.zeros(len(bounds), np.int64) if ra_until is None else np.asarray(ra_until, np.int64)
     order = np.argsort(bounds[:, 0], kind="stable")
     bounds, ra = np.clip(bounds[order], begin, length), ra[order]
-    starts, ends, until = [], [], []
+    starts: list[int] = []
+    ends: list[int] = []
+    until: list[int] = []
     for (a, b), r in zip(bounds.tolist(), ra.tolist(), strict=True):
         if b <= a:
             continue
@@ -235,7 +237,8 @@ def recovering_as_down(d: np.ndarray) -> np.ndarray:
     c = np.cumsum(np.concatenate([[0], f]))
     n = d.size
     around = (c[3 + np.arange(n) + 4] - c[np.arange(n)]) - d.astype(np.int16)
-    return d | (around >= 4)
+    down: np.ndarray = d | (around >= 4)
+    return down
 
 
 def background(d: np.ndarray, hidden_after: np.ndarray, retry_after: np.ndarray) -> np.ndarray:

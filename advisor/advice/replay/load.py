@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -84,7 +85,7 @@ def _host_calls(
     hosts: Sequence[str] | None,
     warmup_s: float,
     roles: list[str],
-) -> Iterator[tuple[str, tuple]]:
+) -> Iterator[tuple[str, tuple[Any, ...]]]:
     """Per host with calls in the window: ``(start_us, length_us, run_keys, times, codes,
     retry_after, begin_us, role_ids)``, calls in time (and source) order; ``role_ids``
     1-based into ``roles``, 0 for the host's own breaker."""

@@ -50,7 +50,8 @@ class Setting:
     def with_value(self, parameter: str, value: float) -> Setting:
         """A copy with one knob changed."""
         kind = float if parameter in ("reset_timeout_s", "retry_after_cap_s") else int
-        return replace(self, **{parameter: kind(value)})
+        changes: dict[str, Any] = {parameter: kind(value)}  # a knob named at run time
+        return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
         timeout = self.reset_timeout_s
