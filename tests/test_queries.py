@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from advisor import queries
@@ -43,3 +44,20 @@ def test_unknown_name_lists_the_known_ones(name):
         queries.load(name)
     assert repr(name) in str(info.value)
     assert "events/breaker_events" in str(info.value)
+
+
+def test_run_script_passes_each_statement_only_the_parameters_it_names():
+    con = duckdb.connect()
+    try:
+        queries.run_script(con, "events/schema", {"sources": ["b.db", "a.db"], "tables": ["t"]})
+        names = con.execute("SELECT name FROM source_names ORDER BY name").fetchall()
+        assert names == [("a.db",), ("b.db",)]
+        assert con.execute("SELECT enum_range(NULL::source_path)").fetchone() == (["a.db", "b.db"],)
+        assert con.execute("SELECT count(*) FROM event_rows").fetchone() == (0,)
+    finally:
+        con.close()
+
+
+def test_split_statements_drops_comment_lines_and_empty_statements():
+    sql = "-- a comment; not a statement\nSELECT 1;\n\n  -- another\nSELECT 2;\n;"
+    assert queries.split_statements(sql) == ["SELECT 1", "SELECT 2"]

@@ -7,7 +7,8 @@ import sqlite3
 import pytest
 
 from advisor.errors import NoSourcesError
-from advisor.ingest.sources import detect_layout, discover, inspect
+from advisor.ingest.layouts import detect_layout
+from advisor.ingest.sources import discover, inspect
 from tests.helpers import manifests as m
 from tests.helpers.manifests import T0, call, change
 
@@ -43,10 +44,10 @@ def test_layouts_are_detected_by_columns_not_names(tmp_path):
     con.close()
     source = inspect(tmp_path / "odd.db")
     assert source.tables == {"telemetry": "breaker_events"}
-    assert detect_layout(["HOST", "old_state", "new_state", "open_ts", "close_ts"]) == (
-        "breaker_state_transitions"
-    )
-    assert detect_layout(["ts", "host", "breaker_recorded", "status"]) == "http_events"
+    both = detect_layout(["HOST", "old_state", "new_state", "open_ts", "close_ts", "ts"])
+    assert both is not None and both.name == "breaker_state_transitions"
+    http = detect_layout(["ts", "host", "breaker_recorded", "status"])
+    assert http is not None and http.name == "http_events"
     assert detect_layout(["ts", "host"]) is None
 
 
@@ -66,7 +67,8 @@ def _bad_files(tmp_path):
         "empty.sqlite3": "empty file",
         "text.sqlite3": "not an SQLite database",
         "truncated.sqlite3": "truncated",
-        "other.sqlite3": "no breaker telemetry table",
+        "other.sqlite3": "no breaker telemetry table (breaker_state_transitions, breaker_events, "
+        "http_events, breaker_transitions)",
     }
 
 

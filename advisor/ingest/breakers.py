@@ -68,9 +68,7 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
 def role_breakers(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     """``{host: [role, ...]}``: hosts with a role that has a breaker of its own in some
     run (``breaker_roles``), roles sorted."""
-    rows = con.execute(
-        "SELECT host, list(DISTINCT role ORDER BY role) FROM breaker_roles GROUP BY host"
-    ).fetchall()
+    rows = con.execute(queries.load("events/role_breakers")).fetchall()
     return {host: list(roles) for host, roles in rows}
 
 

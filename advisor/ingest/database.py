@@ -101,6 +101,12 @@ def sqlite_extension_path() -> Path:
     )
 
 
+def quote_identifier(name: str) -> str:
+    """Quote ``name`` as a SQL identifier (a table, column or attached database name,
+    which cannot be a prepared parameter); the only place identifiers are quoted."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def sql_literal(text: str) -> str:
     """Quote ``text`` as a SQL string literal, for the few statements (ATTACH, INSTALL)
     that take no prepared parameters."""

@@ -9,7 +9,9 @@ repaired (DESIGN.md); ``events`` is the view downstream queries read.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
@@ -17,7 +19,9 @@ import duckdb
 
 from advisor import queries
 from advisor.errors import AdvisorError, first_line
-from advisor.ingest.sources import LAYOUTS, NATIVE_COLUMNS, has_numeric_affinity
+from advisor.ingest.database import quote_identifier
+from advisor.ingest.layouts import NATIVE_COLUMNS, layout_named
+from advisor.ingest.sources import has_numeric_affinity
 from advisor.limits import LATEST
 from advisor.model import Source
 from advisor.window import parse_until
@@ -25,21 +29,15 @@ from advisor.window import parse_until
 MAX_PROBLEM_LINES = 10
 
 
-def _quote_identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def create_schema(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> None:
     """Macros, ENUM types over this run's files and tables, and the empty tables."""
     con.execute(queries.load("events/macros"))
-    con.execute("CREATE TABLE source_names (name VARCHAR)")
-    con.execute("CREATE TABLE table_names (name VARCHAR)")
     # When every source is unreadable there is no table name, and an ENUM needs a value:
     # an unused '' keeps the schema valid (and the run ends with the exit-1 message).
     tables = sorted({t for s in sources for t in s.tables}) or [""]
-    con.execute("INSERT INTO source_names SELECT unnest(?::VARCHAR[])", [[s.path for s in sources]])
-    con.execute("INSERT INTO table_names SELECT unnest(?::VARCHAR[])", [tables])
-    con.execute(queries.load("events/schema"))
+    queries.run_script(
+        con, "events/schema", {"sources": [s.path for s in sources], "tables": tables}
+    )
 
 
 def source_view(
@@ -66,19 +64,19 @@ def source_view(
     """
     present = source.columns[table]
     inner, outer, checks = [], [], []
-    for col in LAYOUTS[source.tables[table]][1]:
+    for col in layout_named(source.tables[table]).columns:
         if col not in present:
             outer.append(f"NULL AS {col}")
             continue
         if col in NATIVE_COLUMNS and has_numeric_affinity(present[col]) and not as_text:
-            inner.append(f"{_quote_identifier(col)} AS {col}")
+            inner.append(f"{quote_identifier(col)} AS {col}")
             outer.append(col)
             continue
         if not as_text and source.scan_types.get(table, {}).get(col) == "BLOB":
-            inner.append(f"{_quote_identifier(col)} AS raw_{col}")
+            inner.append(f"{quote_identifier(col)} AS raw_{col}")
             decoded = f"decode(raw_{col})"
         else:
-            inner.append(f"CAST({_quote_identifier(col)} AS VARCHAR) AS raw_{col}")
+            inner.append(f"CAST({quote_identifier(col)} AS VARCHAR) AS raw_{col}")
             decoded = f"decode(encode(raw_{col}))"
         outer.append(f"TRY({decoded}) AS {col}" if validate else f"{decoded} AS {col}")
         checks.append(f"WHEN raw_{col} IS NOT NULL AND {col} IS NULL")
@@ -88,7 +86,8 @@ def source_view(
         f"CREATE OR REPLACE TEMP VIEW source_rows AS SELECT src_rowid, {', '.join(outer)}, "
         f"{text_problem} AS text_problem FROM (SELECT rowid AS src_rowid, "
         f"{', '.join(inner) or 'NULL AS _none'} "
-        f"FROM {source.alias}.{_quote_identifier(table)}{' WHERE ' + where if where else ''})"
+        f"FROM {quote_identifier(source.alias)}.{quote_identifier(table)}"
+        f"{' WHERE ' + where if where else ''})"
     )
 
 
@@ -111,7 +110,9 @@ def stage_rows(
         duckdb.TypeMismatchException: a column holds values of another type than declared
             (re-read ``as_text``); other ``duckdb.Error``: the table cannot be read.
     """
-    query = "INSERT INTO event_rows BY NAME " + queries.load(f"events/{source.tables[table]}")
+    query = "INSERT INTO event_rows BY NAME " + queries.load(
+        layout_named(source.tables[table]).query
+    )
     params = {"source": source.path, "table": table}
     try:
         con.execute(source_view(source, table, as_text=as_text, where=where))
@@ -132,22 +133,71 @@ def fail_source(
     if isinstance(exc, duckdb.OutOfMemoryException):
         raise exc
     source.error = f"table {table}: {first_line(exc)}"
-    con.execute("DELETE FROM event_rows WHERE source = ?", [source.path])
+    con.execute(queries.load("events/drop_source_rows"), {"source": source.path})
+
+
+@contextlib.contextmanager
+def text_scan(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Scan sources with ``sqlite_all_varchar`` (every column read as text) meanwhile.
+    The setting is the connection's: no other scan may run on it at the same time."""
+    con.execute("SET sqlite_all_varchar = true")
+    try:
+        yield
+    finally:
+        con.execute("SET sqlite_all_varchar = false")
+
+
+def stage_as_text(
+    con: duckdb.DuckDBPyConnection, source: Source, table: str, where: str = ""
+) -> None:
+    """Re-read a table whose columns mix types as text (inside ``text_scan``); a failure
+    marks the source unreadable."""
+    try:
+        stage_rows(con, source, table, as_text=True, where=where)
+    except (duckdb.Error, UnicodeDecodeError) as exc:
+        fail_source(con, source, table, exc)
+
+
+def stage_table(
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    table: str,
+    *,
+    where: str = "",
+    defer_text: bool = False,
+) -> bool:
+    """Stage one source table (the rows ``where`` selects) into ``event_rows``: the
+    analysis and the incremental store ingest both read tables through here.
+
+    A table whose values do not match their declared types (or whose invalid UTF-8
+    spoils even DuckDB's message about them) is read again as text, at once or, with
+    ``defer_text`` (parallel scans, which must not switch the connection to text),
+    by the caller through ``text_scan`` and ``stage_as_text``. Any other failure marks
+    the source unreadable.
+
+    Returns:
+        Whether the table is left to be re-read as text (only with ``defer_text``).
+    """
+    try:
+        stage_rows(con, source, table, where=where)
+    except (duckdb.TypeMismatchException, UnicodeDecodeError):
+        if defer_text:
+            return True
+        with text_scan(con):
+            stage_as_text(con, source, table, where)
+    except duckdb.Error as exc:
+        fail_source(con, source, table, exc)
+    return False
 
 
 def _stage_source(con: duckdb.DuckDBPyConnection, source: Source) -> list[str]:
-    """Stage every table of one source; returns the tables whose columns mix types
-    (to be re-read as text). Any other failure marks the source unreadable."""
+    """Stage every table of one source; returns the tables to re-read as text. A
+    failure marks the source unreadable and stops there."""
     mixed = []
     for table in source.tables:
-        try:
-            stage_rows(con, source, table)
-        except (duckdb.TypeMismatchException, UnicodeDecodeError):
-            # a value of another type than declared; when it is also invalid UTF-8, DuckDB's
-            # message about it cannot even be decoded: both are re-read as validated text
+        if stage_table(con, source, table, defer_text=True):
             mixed.append(table)
-        except duckdb.Error as exc:
-            fail_source(con, source, table, exc)
+        if not source.readable:
             return []
     return mixed
 
@@ -176,17 +226,12 @@ def stage_sources(
             cursor.close()
     retry = [(s, t) for chunk in mixed for s, tables in chunk for t in tables]
     if retry:
-        con.execute("SET sqlite_all_varchar = true")
         try:
-            for source, table in retry:
-                if not source.readable:
-                    continue
-                try:
-                    stage_rows(con, source, table, as_text=True)
-                except (duckdb.Error, UnicodeDecodeError) as exc:
-                    fail_source(con, source, table, exc)
+            with text_scan(con):
+                for source, table in retry:
+                    if source.readable:
+                        stage_as_text(con, source, table)
         finally:
-            con.execute("SET sqlite_all_varchar = false")
             con.execute("DROP VIEW IF EXISTS source_rows")
 
 
@@ -213,12 +258,7 @@ def flag_future_rows(con: duckdb.DuckDBPyConnection, not_after: datetime | None)
     """Mark staged rows at an infinite time, after ``not_after``, or after the supported
     range (``LATEST``; also when ``not_after`` is None) as bad rows."""
     con.execute(
-        "UPDATE event_rows SET problem = 'ts ' || CAST(ts AS VARCHAR) || CASE "
-        "WHEN NOT isfinite(ts) THEN ' is not a finite time' "
-        "WHEN ts > $latest THEN ' is after ' || strftime($latest, '%Y-%m-%d') "
-        "|| ', the end of the supported range' "
-        "ELSE ' is more than a day after the analysis time' END "
-        "WHERE problem IS NULL AND (NOT isfinite(ts) OR ts > least($not_after, $latest))",
+        queries.load("events/flag_future_rows"),
         {"not_after": not_after or LATEST, "latest": LATEST},
     )
 
@@ -242,16 +282,11 @@ def collect_problems(
             by_path[path].warnings.append(
                 f"table {table}: {count} row(s) skipped: {problem} (rowid {examples})"
             )
-    con.execute("DELETE FROM event_rows WHERE problem IS NOT NULL")
+    con.execute(queries.load("events/drop_bad_rows"))
 
 
 def _warn_duplicates(con: duckdb.DuckDBPyConnection, by_path: dict[str, Source]) -> None:
-    dropped = dict(
-        con.execute(
-            "SELECT source::VARCHAR, count(*) FROM event_rows "
-            "WHERE rowid IN (SELECT row_id FROM duplicate_rows) GROUP BY ALL"
-        ).fetchall()
-    )
+    dropped = dict(con.execute(queries.load("events/duplicate_counts")).fetchall())
     for path, count in dropped.items():
         source = by_path.get(path)
         if source is None:
@@ -270,20 +305,10 @@ def _warn_duplicates(con: duckdb.DuckDBPyConnection, by_path: dict[str, Source])
 def finalize_events(con: duckdb.DuckDBPyConnection, by_path: dict[str, Source]) -> None:
     """Drop copies of events found in several sources (warning the sources in
     ``by_path``), flag half-open trials logged as ``closed`` and create the ``events`` view."""
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE duplicate_rows AS " + queries.load("events/duplicates")
-    )
+    con.execute(queries.load("events/duplicates"))
+    con.execute(queries.load("events/half_open_fix"))
     _warn_duplicates(con, by_path)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE half_open_fixes AS " + queries.load("events/half_open_fix")
-    )
-    con.execute("DELETE FROM event_rows WHERE rowid IN (SELECT row_id FROM duplicate_rows)")
-    con.execute(
-        "UPDATE event_rows SET inferred_half_open = true "
-        "WHERE rowid IN (SELECT row_id FROM half_open_fixes)"
-    )
-    con.execute("DROP TABLE duplicate_rows")
-    con.execute("DROP TABLE half_open_fixes")
+    queries.run_script(con, "events/apply_fixes", {})
     con.execute(queries.load("events/view"))
 
 

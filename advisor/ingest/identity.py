@@ -22,6 +22,8 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
+from advisor.ingest.database import quote_identifier
+
 
 @dataclass(frozen=True)
 class Watermark:
@@ -56,21 +58,21 @@ class TablePlan:
         )
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _lenient_text(data: bytes) -> str:
     return data.decode("utf-8", "surrogateescape")
 
 
 def _row_hash(con: sqlite3.Connection, table: str, rowid: int) -> str:
-    row = con.execute(f"SELECT * FROM {_quote(table)} WHERE rowid = ?", (rowid,)).fetchone()
+    row = con.execute(
+        f"SELECT * FROM {quote_identifier(table)} WHERE rowid = ?", (rowid,)
+    ).fetchone()
     return hashlib.sha256(repr(row).encode()).hexdigest()[:32]
 
 
 def _hash_if_present(con: sqlite3.Connection, table: str, rowid: int) -> str | None:
-    row = con.execute(f"SELECT * FROM {_quote(table)} WHERE rowid = ?", (rowid,)).fetchone()
+    row = con.execute(
+        f"SELECT * FROM {quote_identifier(table)} WHERE rowid = ?", (rowid,)
+    ).fetchone()
     return None if row is None else hashlib.sha256(repr(row).encode()).hexdigest()[:32]
 
 
@@ -113,8 +115,8 @@ def plan_table(
         con.text_factory = _lenient_text
         # two queries: SQLite answers a lone min() or max() of the rowid from the b-tree's
         # ends, but scans the whole table for both in one
-        first = con.execute(f"SELECT min(rowid) FROM {_quote(table)}").fetchone()[0]
-        last = con.execute(f"SELECT max(rowid) FROM {_quote(table)}").fetchone()[0]
+        first = con.execute(f"SELECT min(rowid) FROM {quote_identifier(table)}").fetchone()[0]
+        last = con.execute(f"SELECT max(rowid) FROM {quote_identifier(table)}").fetchone()[0]
         anchor = _anchor(con, table, first, last) if last is not None else ""
         seen = None
         if previous is not None and stored is not None:

@@ -9,6 +9,7 @@ moves the watermarks, inside the caller's transaction.
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,15 +18,11 @@ from pathlib import Path
 
 import duckdb
 
-from advisor.ingest.events import collect_problems, create_schema, fail_source, stage_rows
+from advisor import queries
+from advisor.ingest.events import collect_problems, create_schema, stage_table
 from advisor.ingest.identity import TablePlan, Watermark, plan_table
 from advisor.ingest.sources import open_sources
 from advisor.model import Source
-
-NEW_ROW_COLUMNS = (
-    "source, src_table, src_rowid, run_id, ts, host, role, kind, old_state, new_state, state, "
-    "outcome, status, retry_after_s, elapsed_ms, reset_timeout_s, error, manual"
-)
 
 
 @dataclass
@@ -42,39 +39,27 @@ class Ingest:
 
 
 def _watermarks(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], Watermark]:
-    rows = con.execute(
-        "SELECT source, src_table, last_rowid, inode, size, mtime_ns, anchor_hash "
-        "FROM hist.watermarks"
-    ).fetchall()
+    rows = con.execute(queries.load("nightly/watermarks")).fetchall()
     return {(r[0], r[1]): Watermark(*r[2:]) for r in rows}
 
 
-def _stage(
-    con: duckdb.DuckDBPyConnection, source: Source, plan: TablePlan, as_text: bool = False
-) -> None:
-    # Up to the rowid planned on: rows a live writer adds meanwhile wait for the next run.
+def _rowid_range(plan: TablePlan) -> str:
+    """The rows to read: after the stored watermark, up to the rowid planned on (rows a
+    live writer adds meanwhile wait for the next run). Integers, formatted: a view over
+    the source table takes no parameters, and the range must reach SQLite's scan."""
     assert plan.watermark is not None
     where = f"rowid <= {int(plan.watermark.last_rowid)}"
     if plan.after is not None:
         where += f" AND rowid > {int(plan.after)}"
-    stage_rows(con, source, plan.table, as_text=as_text, where=where)
+    return where
 
 
 def _stage_source(con: duckdb.DuckDBPyConnection, source: Source, plans: list[TablePlan]) -> None:
     for plan in plans:
         if plan.unchanged:  # a scan with an empty rowid range still reads the whole table
             continue
-        try:
-            try:
-                _stage(con, source, plan)
-            except (duckdb.TypeMismatchException, UnicodeDecodeError):  # re-read as text
-                con.execute("SET sqlite_all_varchar = true")
-                try:
-                    _stage(con, source, plan, as_text=True)
-                finally:
-                    con.execute("SET sqlite_all_varchar = false")
-        except (duckdb.Error, UnicodeDecodeError) as exc:
-            fail_source(con, source, plan.table, exc)
+        stage_table(con, source, plan.table, where=_rowid_range(plan))
+        if not source.readable:
             return
 
 
@@ -116,40 +101,26 @@ def stage_new_rows(
             ingest.plans.extend(plans)
     con.execute("DROP VIEW IF EXISTS source_rows")
     collect_problems(con, {s.path: s for s in ingest.sources}, not_after)
-    con.execute(
-        "CREATE TABLE new_rows AS SELECT * REPLACE (source::VARCHAR AS source, "
-        "src_table::VARCHAR AS src_table, kind::VARCHAR AS kind, old_state::VARCHAR AS old_state, "
-        "new_state::VARCHAR AS new_state, state::VARCHAR AS state, outcome::VARCHAR AS outcome) "
-        "FROM event_rows WHERE ts >= ? ORDER BY ts",
-        [keep_from],
-    )
+    con.execute(queries.load("nightly/new_rows"), {"keep_from": keep_from})
     con.execute("DROP TABLE event_rows")
     ingest.new_events = con.execute("SELECT count(*) FROM new_rows").fetchall()[0][0]
     con.execute(
-        "CREATE TABLE replaced AS SELECT * FROM (VALUES (NULL::VARCHAR, NULL::VARCHAR)) "
-        "AS t(source, src_table) WHERE false"
+        queries.load("nightly/replaced"),
+        {
+            "sources": [p.source for p in ingest.replaced],
+            "tables": [p.table for p in ingest.replaced],
+        },
     )
-    if ingest.replaced:
-        con.executemany(
-            "INSERT INTO replaced VALUES (?, ?)", [[p.source, p.table] for p in ingest.replaced]
-        )
     return ingest
 
 
 def write_ingest(con: duckdb.DuckDBPyConnection, ingest: Ingest) -> None:
     """Inside the caller's transaction: replace re-read tables, append rows, move watermarks."""
-    con.execute(
-        "DELETE FROM hist.events AS e USING replaced AS r "
-        "WHERE e.source = r.source AND e.src_table = r.src_table"
-    )
-    con.execute(
-        f"INSERT INTO hist.events ({NEW_ROW_COLUMNS}) SELECT {NEW_ROW_COLUMNS} FROM new_rows"
-    )
+    queries.run_script(con, "nightly/write_events", {})
     for plan in ingest.plans:
         mark = plan.watermark
         assert mark is not None
         con.execute(
-            "INSERT OR REPLACE INTO hist.watermarks VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [plan.source, plan.table, mark.last_rowid, mark.inode, mark.size, mark.mtime_ns,
-             mark.anchor_hash],
-        )  # fmt: skip
+            queries.load("nightly/save_watermark"),
+            {"source": plan.source, "src_table": plan.table, **dataclasses.asdict(mark)},
+        )

@@ -18,49 +18,20 @@ import sqlite3
 import stat
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from contextlib import closing
 from pathlib import Path
 
 import duckdb
 
+from advisor import queries
 from advisor.errors import NoSourcesError, SourceError, first_line
-from advisor.ingest.database import sql_literal
+from advisor.ingest.database import quote_identifier, sql_literal
+from advisor.ingest.layouts import detect_layout, layout_names
 from advisor.model import Source
 
 MANIFEST_SUFFIXES = (".sqlite3", ".sqlite", ".db")
 SQLITE_MAGIC = b"SQLite format 3\x00"
-
-# Columns read as numbers when SQLite declares them numeric (parsed by queries/events/macros.sql);
-# every other column, and these when declared otherwise, is cast to VARCHAR.
-NATIVE_COLUMNS = frozenset(
-    {"ts", "open_ts", "close_ts", "status", "from_cache", "retry_after_s", "elapsed_ms",
-     "reset_timeout_s"}
-)  # fmt: skip
-
-# Layout name -> (columns that identify it, every column the events query reads).
-# Checked in this order; the first layout whose required columns a table has wins.
-LAYOUTS: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {
-    "breaker_state_transitions": (
-        frozenset({"host", "old_state", "new_state", "open_ts", "close_ts"}),
-        ("host", "old_state", "new_state", "open_ts", "close_ts"),
-    ),
-    "breaker_events": (
-        frozenset({"ts", "host", "event_type", "details"}),
-        ("ts", "host", "event_type", "details"),
-    ),
-    "http_events": (
-        frozenset({"ts", "host", "breaker_recorded"}),
-        (
-            "run_id", "ts", "host", "role", "status", "from_cache", "retry_after_s",
-            "breaker_state", "breaker_recorded", "elapsed_ms", "error",
-        ),
-    ),
-    "breaker_transitions": (
-        frozenset({"ts", "host", "old_state", "new_state"}),
-        ("run_id", "ts", "host", "scope", "old_state", "new_state", "reset_timeout_s"),
-    ),
-}  # fmt: skip
 
 
 def discover(arguments: Sequence[str | Path]) -> list[Path]:
@@ -301,16 +272,13 @@ def inspect(path: Path) -> Source:
                 }
                 layout = detect_layout(cols)
                 if layout:
-                    source.tables[name] = layout
+                    source.tables[name] = layout.name
                     source.columns[name] = cols
     except sqlite3.DatabaseError as exc:
         source.error = _explain(exc)
         return source
     if not source.tables:
-        source.error = (
-            "no breaker telemetry table (breaker_events, breaker_transitions, http_events, "
-            "breaker_state_transitions)"
-        )
+        source.error = f"no breaker telemetry table ({layout_names()})"
     return source
 
 
@@ -321,15 +289,6 @@ def has_numeric_affinity(declared: str) -> bool:
         return True
     textual = any(word in declared for word in ("CHAR", "CLOB", "TEXT"))
     return not (textual or declared in ("", "BLOB"))
-
-
-def detect_layout(columns: Iterable[str]) -> str | None:
-    """Name of the telemetry layout a table with these columns has, or None."""
-    cols = {c.lower() for c in columns}
-    for layout, (required, _) in LAYOUTS.items():
-        if required <= cols:
-            return layout
-    return None
 
 
 def _header_problem(path: Path) -> str | None:
@@ -371,7 +330,8 @@ def attach(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> None:
         source.alias = f"s{index}"
         try:
             con.execute(
-                f"ATTACH {sql_literal(source.read_path)} AS {source.alias} (TYPE sqlite, READ_ONLY)"
+                f"ATTACH {sql_literal(source.read_path)} AS {quote_identifier(source.alias)} "
+                "(TYPE sqlite, READ_ONLY)"
             )
         except duckdb.Error as exc:
             source.error = f"cannot attach: {first_line(exc)}"
@@ -381,9 +341,7 @@ def attach(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> None:
         return
     try:
         for alias, table, column, kind in con.execute(
-            "SELECT database_name, table_name, column_name, data_type FROM duckdb_columns() "
-            "WHERE list_contains(?, database_name)",
-            [list(by_alias)],
+            queries.load("events/scan_types"), {"aliases": list(by_alias)}
         ).fetchall():
             by_alias[alias].scan_types.setdefault(table, {})[column.lower()] = kind
     except (duckdb.Error, UnicodeDecodeError):  # the events query then casts every column

@@ -17,13 +17,12 @@ import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import duckdb
 
 from advisor import queries
 from advisor.errors import StoreError, first_line
-from advisor.ingest.database import connect, sql_literal
+from advisor.ingest.database import connect, quote_identifier, sql_literal
 
 ALIAS = "hist"
 SCHEMA_VERSION = "1"
@@ -104,19 +103,6 @@ def _holder(fd: int) -> str:
     return ""
 
 
-def split_statements(sql: str) -> list[str]:
-    """The statements of a multi-statement query file (no ``;`` inside literals there)."""
-    body = "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--"))
-    return [s.strip() for s in body.split(";") if s.strip()]
-
-
-def run_script(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> None:
-    """Run every statement of query ``name``, each with the parameters it names."""
-    for statement in split_statements(queries.load(name)):
-        used = {k: v for k, v in params.items() if f"${k}" in statement}
-        con.execute(statement, used)
-
-
 def open_store(store: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """An in-memory connection with ``store`` attached as ``hist`` (schema created).
 
@@ -128,16 +114,12 @@ def open_store(store: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnec
     try:
         if read_only and not store.is_file():
             raise StoreError(f"{store}: no such history store")
-        con.execute(f"ATTACH {sql_literal(str(store))} AS {ALIAS}{mode}")
+        con.execute(f"ATTACH {sql_literal(str(store))} AS {quote_identifier(ALIAS)}{mode}")
         if read_only:
             check_schema(con, store)
         else:
             con.execute("BEGIN")
-            run_script(con, "nightly/schema", {})
-            con.execute(
-                "INSERT INTO hist.store_meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING",
-                [SCHEMA_VERSION],
-            )
+            queries.run_script(con, "nightly/schema", {"version": SCHEMA_VERSION})
             con.execute("COMMIT")
             check_schema(con, store)
     except duckdb.Error as exc:
@@ -155,14 +137,12 @@ def check_schema(con: duckdb.DuckDBPyConnection, store: Path) -> None:
     """Raise ``StoreError`` unless the attached store has this version's tables."""
     names = {
         row[0]
-        for row in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = ?", [ALIAS]
-        ).fetchall()
+        for row in con.execute(queries.load("nightly/store_tables"), {"alias": ALIAS}).fetchall()
     }
     missing = [t for t in STORE_TABLES if t not in names]
     if missing:
         raise StoreError(f"{store}: not a breaker-advisor history store (no {', '.join(missing)})")
-    row = con.execute("SELECT value FROM hist.store_meta WHERE key = 'schema_version'").fetchone()
+    row = con.execute(queries.load("nightly/schema_version")).fetchone()
     if row is None or row[0] != SCHEMA_VERSION:
         raise StoreError(
             f"{store}: history store schema version {row[0] if row else '?'}, "

@@ -23,7 +23,7 @@ from advisor.config import BreakerConfig, load_config
 from advisor.errors import StoreError, UsageError, first_line
 from advisor.ingest.events import analysis_horizon
 from advisor.ingest.incremental import Ingest, stage_new_rows, write_ingest
-from advisor.ingest.store import lock_path, open_store, run_script, store_lock
+from advisor.ingest.store import lock_path, open_store, store_lock
 from advisor.limits import MAX_RETENTION_DAYS, date_in_range
 from advisor.model import Analysis
 from advisor.nightly.night import LOOKBACK, analyze_night, night_window, open_fractions
@@ -31,6 +31,7 @@ from advisor.nightly.outputs import write_outputs
 from advisor.nightly.record import previous_advice, record_night
 from advisor.nightly.stability import Advice, StabilityRules, classify
 from advisor.outputs.files import refuse_inputs
+from advisor.queries import run_script
 
 # DuckDB errors that mean the store file cannot be used (I/O, damage, lost transaction).
 STORE_FAILURES = (

@@ -41,9 +41,7 @@ def _load_window_events(con: duckdb.DuckDBPyConnection, window: Window) -> None:
 
 def _window_sources(con: duckdb.DuckDBPyConnection, window: Window) -> list[Source]:
     rows = con.execute(
-        "SELECT source, list(DISTINCT src_table ORDER BY src_table), count(*) FROM events "
-        "WHERE ts BETWEEN ? AND ? GROUP BY source ORDER BY source",
-        [window.start, window.end],
+        queries.load("nightly/window_sources"), {"start": window.start, "end": window.end}
     ).fetchall()
     return [Source(path=p, tables=dict.fromkeys(t, ""), events=n) for p, t, n in rows]
 

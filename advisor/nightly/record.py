@@ -9,9 +9,15 @@ from typing import Any
 
 import duckdb
 
-from advisor.ingest.store import run_script
+from advisor import queries
 from advisor.model import Analysis
 from advisor.nightly.stability import Advice, Key
+
+# The metrics stored in columns of their own (queries/nightly/insert_night_metrics.sql).
+_METRIC_COLUMNS = (
+    "calls", "successes", "failures", "rejected", "failure_rate", "opens", "open_time_s",
+    "episodes", "half_open_trials", "half_open_success_rate",
+)  # fmt: skip
 
 
 def _dump(value: Any) -> str:
@@ -25,18 +31,12 @@ def previous_advice(
     nights = [
         row[0]
         for row in con.execute(
-            "SELECT night FROM hist.nights WHERE night < ? ORDER BY night DESC LIMIT ?",
-            [night, max(limit, 1)],
+            queries.load("nightly/nights_before"), {"night": night, "limit": max(limit, 1)}
         ).fetchall()
     ]
     result: list[dict[Key, dict[str, Any]]] = []
     for earlier in nights:
-        rows = con.execute(
-            "SELECT host, parameter, direction, current, suggested, confidence, rule, "
-            "recommendation FROM hist.night_recommendations "
-            "WHERE night = ? AND status <> 'withdrawn'",
-            [earlier],
-        ).fetchall()
+        rows = con.execute(queries.load("nightly/night_advice"), {"night": earlier}).fetchall()
         result.append(
             {
                 (r[0], r[1]): {
@@ -79,29 +79,30 @@ def record_night(
     Returns:
         The stored contract (see ``stored_contract``).
     """
-    run_script(con, "nightly/delete_night", {"night": night})
+    queries.run_script(con, "nightly/delete_night", {"night": night})
     for host in analysis.hosts:
         m = host.metrics
         con.execute(
-            "INSERT INTO hist.night_metrics VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [night, host.host, m["calls"], m["successes"], m["failures"], m["rejected"],
-             m["failure_rate"], m["opens"], m["open_time_s"], m["episodes"],
-             m["half_open_trials"], m["half_open_success_rate"], _dump(m), _dump(host.current)],
+            queries.load("nightly/insert_night_metrics"),
+            {"night": night, "host": host.host, "metrics": _dump(m), "current": _dump(host.current),
+             **{k: m[k] for k in _METRIC_COLUMNS}},
         )  # fmt: skip
     for a in advice:
         con.execute(
-            "INSERT INTO hist.night_recommendations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [night, a.host, a.parameter, _dump(a.current), _dump(a.suggested), a.direction,
-             a.confidence, a.rule, a.status, a.urgent, a.nights_seen, _dump(a.recommendation)],
+            queries.load("nightly/insert_night_recommendation"),
+            {"night": night, "host": a.host, "parameter": a.parameter, "current": _dump(a.current),
+             "suggested": _dump(a.suggested), "direction": a.direction,
+             "confidence": a.confidence, "rule": a.rule, "status": a.status, "urgent": a.urgent,
+             "nights_seen": a.nights_seen, "recommendation": _dump(a.recommendation)},
         )  # fmt: skip
     counts = Counter(a.status for a in advice)
     contract = stored_contract(analysis, advice)
     con.execute(
-        "INSERT INTO hist.nights VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [night, analysis.window.start, analysis.window.end,
-         sum(s.events for s in analysis.sources), len(analysis.hosts),
-         sum(len(h.changes) for h in analysis.hosts), counts["confirmed"],
-         counts["new"], counts["withdrawn"], sum(1 for a in advice if a.urgent),
-         _dump(contract)],
+        queries.load("nightly/insert_night"),
+        {"night": night, "window_start": analysis.window.start,
+         "window_end": analysis.window.end, "events": sum(s.events for s in analysis.sources),
+         "hosts": len(analysis.hosts), "changes": sum(len(h.changes) for h in analysis.hosts),
+         "confirmed": counts["confirmed"], "new": counts["new"], "withdrawn": counts["withdrawn"],
+         "urgent": sum(1 for a in advice if a.urgent), "contract": _dump(contract)},
     )  # fmt: skip
     return contract

@@ -3,6 +3,7 @@
 -- is limited to those. Rows are keyed by (run_id, ts, host, kind, states, outcome);
 -- the k-th copy of a key is kept once (from the first source), so genuine repeats
 -- within one file survive.
+CREATE OR REPLACE TEMP TABLE duplicate_rows AS
 WITH shared_runs AS (
     SELECT run_id
     FROM (SELECT DISTINCT source, run_id FROM event_rows)

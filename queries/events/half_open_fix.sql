@@ -17,11 +17,12 @@
 -- own there (the runtime keeps a separate breaker for a role tuned differently: known
 -- from transitions carrying the role in that run, or from the configuration); a call
 -- whose role has no breaker of its own belongs to the host's breaker. `role_breakers`
--- is the same definition as `breaker_roles` in events_view.sql (which runs after this
+-- is the same definition as `breaker_roles` in events/view.sql (which runs after this
 -- repair). Equal timestamps are ordered by source, table and row.
 -- Candidate calls are first narrowed to the seconds around the closes (a cheap hash
 -- semi-join). Rows in duplicate_rows (copies about to be dropped) take no part.
--- Returns the rowids of `event_rows` to mark.
+-- Fills half_open_fixes with the rowids of `event_rows` to mark.
+CREATE OR REPLACE TEMP TABLE half_open_fixes AS
 WITH transitions AS MATERIALIZED (
     SELECT
         rowid AS row_id, host, coalesce(run_id, '') AS run_key, coalesce(role, '') AS role,

@@ -1,4 +1,4 @@
--- Scalar helpers every events_* query uses; created once per analysis database.
+-- Scalar helpers every events/<layout> query uses; created once per analysis database.
 -- A manifest value arrives with SQLite's declared type, or as text when a table mixes
 -- types in one column (then read with sqlite_all_varchar); these accept either.
 

@@ -1,7 +1,9 @@
 -- Storage of the normalised events. Small ENUMs keep 3 M rows compact; `source` and
--- `src_table` are ENUMs over the files and tables of this run (filled by the caller
--- into source_names / table_names first). `problem` is set on rows that could not be
--- normalised; they are reported and deleted before anything reads `events`.
+-- `src_table` are ENUMs over the files ($sources) and tables ($tables) of this run.
+-- `problem` is set on rows that could not be normalised; they are reported and deleted
+-- before anything reads `events`. Run with advisor.queries.run_script.
+CREATE TABLE source_names AS SELECT unnest($sources::VARCHAR[]) AS name;
+CREATE TABLE table_names AS SELECT unnest($tables::VARCHAR[]) AS name;
 CREATE TYPE breaker_state AS ENUM ('closed', 'open', 'half_open');
 CREATE TYPE event_kind AS ENUM ('transition', 'call');
 CREATE TYPE call_outcome AS ENUM ('success', 'failure', 'neutral', 'rejected');

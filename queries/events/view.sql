@@ -1,5 +1,5 @@
 -- `events`, the relation every later query reads: the staged rows, with the half-open
--- trials that events_half_open_fix.sql found (flagged inferred_half_open) in state
+-- trials that events/half_open_fix.sql found (flagged inferred_half_open) in state
 -- half_open. A flag and a view instead of rewriting `state` in place: updating that
 -- column of a few million rows costs seconds, flagging them milliseconds.
 -- `trial` is THE definition of a half-open trial (DESIGN.md): a call that reached the
@@ -11,7 +11,7 @@
 -- differently (`configured_breaker`) -- else NULL, the host's own breaker. `breaker`
 -- is its name: `host`, or `host:role`. Every per-breaker query partitions by
 -- (run, host, breaker_role). `breaker_roles` is the same definition as `role_breakers`
--- in events_half_open_fix.sql.
+-- in events/half_open_fix.sql.
 CREATE OR REPLACE TEMP TABLE breaker_roles AS
 SELECT DISTINCT coalesce(run_id, '') AS run_key, host, role
 FROM event_rows

@@ -1,4 +1,5 @@
--- The nightly history store, attached as `hist` (advisor/nightly/store.py). Idempotent.
+-- The nightly history store, attached as `hist` (advisor/ingest/store.py). Idempotent;
+-- $version is recorded once, when the store is created.
 -- events: normalised rows as read (before cross-source de-duplication and the
 -- half-open repair, which are applied per analysed window). watermarks: per source
 -- file and table, the last rowid read and the file's identity when it was read.
@@ -29,3 +30,4 @@ CREATE TABLE IF NOT EXISTS hist.night_recommendations (
     direction VARCHAR, confidence VARCHAR, rule VARCHAR, status VARCHAR, urgent BOOLEAN,
     nights_seen INTEGER, recommendation VARCHAR, PRIMARY KEY (night, host, parameter, status)
 );
+INSERT INTO hist.store_meta VALUES ('schema_version', $version) ON CONFLICT DO NOTHING;

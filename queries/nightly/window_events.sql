@@ -1,6 +1,6 @@
 -- The analysed night's `event_rows`: stored rows of the window (plus $lookback before it,
 -- so stays that began earlier are seen) except those of re-read sources, and the rows
--- staged by this run (`new_rows`), typed like queries/events_schema.sql.
+-- staged by this run (`new_rows`), typed like queries/events/schema.sql.
 CREATE TABLE event_rows AS
 WITH rows AS (
     SELECT * FROM hist.events AS e
