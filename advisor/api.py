@@ -119,8 +119,7 @@ class Analysis(model.Analysis):
                 h.metrics["calls"],
                 h.metrics["opens"],
                 f"{h.metrics['open_time_s']:.0f} s",
-                "; ".join(f"{r['parameter']} {r['current']} → {r['suggested']}" for r in h.changes)
-                or "-",
+                "; ".join(f"{r.parameter} {r.current} → {r.suggested}" for r in h.changes) or "-",
             ]
             for h in self.attention_order()
         ]

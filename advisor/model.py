@@ -8,7 +8,8 @@ pipeline fills these, the outputs render them, the nightly job stores them.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -99,9 +100,66 @@ class FleetIncident:
         )
 
 
-def changes(recommendations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+CONFIDENCES = ("high", "medium", "low")
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """One entry of a host's (or breaker's) ``recommendations``: a new value for one
+    parameter, or a note that keeps it (``suggested == current``), with the rule, the
+    confidence, the reasons in words and the numbers behind them."""
+
+    parameter: str
+    current: Any
+    suggested: Any
+    confidence: str
+    rule: str
+    reasons: tuple[str, ...] = ()
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_change(self) -> bool:
+        """A new value, not a note that keeps the current one."""
+        return self.suggested is not None and self.suggested != self.current
+
+    @property
+    def confidence_class(self) -> str:
+        """CSS class of the confidence badge (only known values reach markup)."""
+        return f"confidence-{self.confidence}" if self.confidence in CONFIDENCES else "confidence"
+
+    def with_evidence(self, key: str, value: Any) -> Recommendation:
+        """A copy whose evidence also holds ``key`` (last, as the contract lists it)."""
+        return replace(self, evidence={**self.evidence, key: value})
+
+    def to_dict(self) -> dict[str, Any]:
+        """The contract's entry (docs/design.md "Output contract")."""
+        return {
+            "parameter": self.parameter,
+            "current": self.current,
+            "suggested": self.suggested,
+            "confidence": self.confidence,
+            "rule": self.rule,
+            "reasons": list(self.reasons),
+            "evidence": dict(self.evidence),
+        }
+
+    @classmethod
+    def from_dict(cls, item: Mapping[str, Any]) -> Recommendation:
+        """An entry read back from the contract (a saved report, the nightly store)."""
+        return cls(
+            parameter=str(item.get("parameter", "")),
+            current=item.get("current"),
+            suggested=item.get("suggested"),
+            confidence=str(item.get("confidence", "")),
+            rule=str(item.get("rule", "")),
+            reasons=tuple(str(r) for r in item.get("reasons", [])),
+            evidence=dict(item.get("evidence") or {}),
+        )
+
+
+def changes(recommendations: Sequence[Recommendation]) -> list[Recommendation]:
     """Recommendations that change a value (not notes)."""
-    return [r for r in recommendations if r["suggested"] != r["current"]]
+    return [r for r in recommendations if r.suggested != r.current]
 
 
 @dataclass
@@ -113,7 +171,7 @@ class BreakerResult:
     role: str | None
     metrics: dict[str, Any]
     current: dict[str, Any] = field(default_factory=dict)
-    recommendations: list[dict[str, Any]] = field(default_factory=list)
+    recommendations: list[Recommendation] = field(default_factory=list)
     current_origin: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     unchanged_reason: str | None = None
@@ -124,7 +182,7 @@ class BreakerResult:
         return breaker_name(self.host, self.role)
 
     @property
-    def changes(self) -> list[dict[str, Any]]:
+    def changes(self) -> list[Recommendation]:
         """Recommendations that change a value (not notes)."""
         return changes(self.recommendations)
 
@@ -141,14 +199,14 @@ class HostResult:
     host: str
     metrics: dict[str, Any]
     current: dict[str, Any] = field(default_factory=dict)
-    recommendations: list[dict[str, Any]] = field(default_factory=list)
+    recommendations: list[Recommendation] = field(default_factory=list)
     current_origin: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     unchanged_reason: str | None = None  # trouble, and no breaker change: why
     breakers: list[BreakerResult] = field(default_factory=list)
 
     @property
-    def changes(self) -> list[dict[str, Any]]:
+    def changes(self) -> list[Recommendation]:
         """Recommendations that change a value (not notes): the host's own breaker's."""
         return changes(self.recommendations)
 
@@ -159,8 +217,7 @@ class HostResult:
 
     def _repr_html_(self) -> str:
         rows = [
-            [r["parameter"], r["current"], r["suggested"], r["confidence"], r["rule"],
-             " ".join(r["reasons"])]
+            [r.parameter, r.current, r.suggested, r.confidence, r.rule, " ".join(r.reasons)]
             for r in self.recommendations
         ]  # fmt: skip
         return html_table(
@@ -182,7 +239,7 @@ def _advice_dict(result: HostResult | BreakerResult) -> dict[str, Any]:
         "metrics": result.metrics,
         "current": result.current,
         "current_origin": result.current_origin,
-        "recommendations": result.recommendations,
+        "recommendations": [r.to_dict() for r in result.recommendations],
         "unchanged_reason": result.unchanged_reason,
         "warnings": result.warnings,
     }

@@ -21,9 +21,11 @@ import duckdb
 from advisor import queries
 from advisor.advice.current import current_settings
 from advisor.advice.replay import (
-    attach_replay,
+    Verdict,
+    cross_check,
     load_breaker_timelines,
     load_timelines,
+    replayable,
     suggested_setting,
     trade_offs,
 )
@@ -173,6 +175,79 @@ def analyze_window(
     if replay:  # back-test each breaker change on the recorded traffic
         attach_replay(analysis, timelines, split.timelines)
     return analysis
+
+
+def attach_replay(
+    analysis: Analysis,
+    timelines: dict[str, Timeline] | None = None,
+    breaker_timelines: dict[BreakerKey, Timeline] | None = None,
+) -> list[dict[str, Any]]:
+    """Apply the replay's cross-check (``advice.replay.cross_check``) to every breaker
+    with a replayable change: each such recommendation quotes ``evidence.replay``; when
+    the replay disagrees in sign, the changes are dropped and the breaker's (and its
+    host's) warnings say why. A host that lists its breakers is checked breaker by
+    breaker, each over its own arrivals with its own settings; the host's row shows its
+    own breaker's recommendations.
+
+    Args:
+        analysis: the analysis whose hosts' recommendations are checked (updated).
+        timelines: recorded timelines by host, when already loaded.
+        breaker_timelines: recorded timelines by (host, role), when already loaded.
+
+    Returns:
+        The vetoed recommendations as contract dicts, each with its ``host`` (and
+        ``breaker`` when the host lists its breakers).
+    """
+
+    def wanted(target: HostResult | BreakerResult) -> bool:
+        return any(replayable(r, target.current) for r in target.recommendations)
+
+    hosts = [h for h in analysis.hosts if not h.breakers and wanted(h)]
+    owned = [(b, h) for h in analysis.hosts for b in h.breakers if wanted(b)]
+    timelines = dict(timelines or {})
+    breaker_timelines = dict(breaker_timelines or {})
+    if missing := [h.host for h in hosts if h.host not in timelines]:
+        timelines.update(load_timelines(analysis.con, analysis.window, missing))
+    if keys := [(b.host, b.role) for b, _ in owned if (b.host, b.role) not in breaker_timelines]:
+        breaker_timelines.update(load_breaker_timelines(analysis.con, analysis.window, keys))
+    w = analysis.settings.lost_weight
+    vetoed: list[dict[str, Any]] = []
+    for host in hosts:
+        vetoed += _apply_verdict(host, cross_check(host, timelines.get(host.host), w))
+    for breaker, owner in owned:
+        timeline = breaker_timelines.get((breaker.host, breaker.role))
+        dropped = _apply_verdict(breaker, cross_check(breaker, timeline, w))
+        if dropped:  # the host's row says it too, naming a role's breaker
+            veto = breaker.warnings[-1]
+            owner.warnings.append(
+                veto if breaker.role is None else f"breaker {breaker.name}: {veto}"
+            )
+        vetoed += [{"host": r["host"], "breaker": breaker.name} | r for r in dropped]
+        if breaker.role is None:  # the host's row shows its own breaker's advice
+            owner.recommendations = breaker.recommendations
+    return vetoed
+
+
+def _apply_verdict(
+    target: HostResult | BreakerResult, verdict: Verdict | None
+) -> list[dict[str, Any]]:
+    """``target``'s replayed changes quote the verdict's counts, or are dropped with a
+    warning when it vetoes them; returns the dropped ones as contract dicts."""
+    if verdict is None:
+        return []
+    checked = [
+        r.with_evidence("replay", verdict.replay) if replayable(r, target.current) else r
+        for r in target.recommendations
+    ]
+    dropped: list[dict[str, Any]] = []
+    if verdict.veto is not None:
+        dropped = [
+            {"host": target.host} | r.to_dict() for r in checked if replayable(r, target.current)
+        ]
+        checked = [r for r in checked if not replayable(r, target.current)]
+        target.warnings.append(verdict.veto)
+    target.recommendations = checked
+    return dropped
 
 
 def what_if(

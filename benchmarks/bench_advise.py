@@ -222,7 +222,7 @@ def time_seed_sql(paths: list[Path]) -> float:
 def breakdown(folder: Path) -> dict[str, float]:
     """Seconds per stage of one in-process analysis (what the advise wall time is made of)."""
     from advisor import queries
-    from advisor.advice.replay import attach_replay
+    from advisor.pipeline import attach_replay
     from advisor.advice.rules import load_rule_settings
     from advisor.config import load_config
     from advisor.ingest.database import connect

@@ -371,13 +371,11 @@ def test_a_role_breakers_change_is_written_under_its_role(tmp_path):
     """`--write-config` / `--format yaml`: the host's own breaker's change goes under
     `hosts.<host>`, a role's own breaker's under `hosts.<host>.roles.<role>`; the
     written file gives each breaker the suggested value."""
-    from advisor.model import BreakerResult, HostResult
+    from advisor.model import BreakerResult, HostResult, Recommendation
     from advisor.outputs.patch import write_config, yaml_fragment
 
-    def rec(parameter: str, current: float, suggested: float) -> dict:
-        return {"parameter": parameter, "current": current, "suggested": suggested,
-                "confidence": "high", "rule": "recovery-time", "reasons": ["why"],
-                "evidence": {}}  # fmt: skip
+    def rec(parameter: str, current: float, suggested: float) -> Recommendation:
+        return Recommendation(parameter, current, suggested, "high", "recovery-time", ("why",))
 
     own = BreakerResult(H, None, {}, recommendations=[rec("fail_max", 5, 8)])
     meta = BreakerResult(H, "metadata", {}, recommendations=[rec("reset_timeout_s", 30, 120)])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from typer.testing import CliRunner
 from advisor import analyze
 from advisor.cli.app import app
 from advisor.ingest.store import open_store
-from advisor.model import HostResult
+from advisor.model import HostResult, Recommendation
 from advisor.nightly import StabilityRules, open_history, run_nightly
 from advisor.nightly.stability import classify
 from tests.helpers.nightly import NIGHTS, copy_runs
@@ -56,7 +57,7 @@ def test_night_matches_a_full_analysis(night_runs, tmp_path):
     }
 
     def changes(hosts):
-        return {(h.host, r["parameter"], r["suggested"]) for h in hosts for r in h.changes}
+        return {(h.host, r.parameter, r.suggested) for h in hosts for r in h.changes}
 
     assert changes(result.analysis.hosts) == changes(full.hosts)
 
@@ -142,10 +143,7 @@ def test_bad_night_is_a_usage_error(night_runs, tmp_path):
 
 
 def _host(name: str, changes: dict[str, tuple[int, int]]) -> HostResult:
-    recs = [
-        {"parameter": p, "current": c, "suggested": s, "confidence": "high", "rule": "r"}
-        for p, (c, s) in changes.items()
-    ]
+    recs = [Recommendation(p, c, s, "high", "r") for p, (c, s) in changes.items()]
     return HostResult(name, {"open_time_s": 0.0}, recommendations=recs)
 
 
@@ -181,10 +179,14 @@ def test_a_change_that_is_not_expected_to_save_is_never_confirmed():
     rules = StabilityRules(nights_to_confirm=3, confirm_window=5)
     up = {("a", "fail_max"): (5, 10)}
     costly = _host("a", {"fail_max": (5, 10)})
-    costly.recommendations[0]["evidence"] = {"expected_cost": {"current": 33.5, "suggested": 40}}
+    costly.recommendations[0] = replace(
+        costly.recommendations[0], evidence={"expected_cost": {"current": 33.5, "suggested": 40}}
+    )
     statuses = [a.status for a in classify([costly], {"a": 0.9}, [_night(up), _night(up)], rules)]
     assert statuses == ["pending"]
     saving = _host("a", {"fail_max": (5, 10)})
-    saving.recommendations[0]["evidence"] = {"expected_cost": {"current": 40, "suggested": 33.5}}
+    saving.recommendations[0] = replace(
+        saving.recommendations[0], evidence={"expected_cost": {"current": 40, "suggested": 33.5}}
+    )
     statuses = [a.status for a in classify([saving], {}, [_night(up), _night(up)], rules)]
     assert statuses == ["confirmed"]

@@ -11,7 +11,6 @@ from advisor import analyze
 from advisor.advice.replay import (
     Grid,
     Setting,
-    attach_replay,
     build_timeline,
     default_grid,
     from_intervals,
@@ -27,6 +26,8 @@ from advisor.advice.replay.timeline import FAIL, OK, REFUSED
 from advisor.advice.rules import load_rule_settings
 from advisor.config import load_config
 from advisor.errors import UsageError
+from advisor.model import Recommendation
+from advisor.pipeline import attach_replay
 from tests.helpers.manifests import T0
 from tests.helpers.replay_data import HOST, OUTAGES, WINDOW, run, write
 
@@ -280,10 +281,7 @@ def test_reconstruction_finds_the_outages_and_the_same_best_setting(recorded):
 
 
 def rec(parameter, current, suggested, rule="recovery-time"):
-    return {
-        "parameter": parameter, "current": current, "suggested": suggested,
-        "confidence": "high", "rule": rule, "reasons": ["because"], "evidence": {},
-    }  # fmt: skip
+    return Recommendation(parameter, current, suggested, "high", rule, ("because",))
 
 
 def test_attach_replay_quotes_both_sides_and_vetoes_what_the_traffic_refutes(recorded):
@@ -297,10 +295,15 @@ def test_attach_replay_quotes_both_sides_and_vetoes_what_the_traffic_refutes(rec
     other = rec("retry_after_cap_s", 900, 1800, "retry-after-cap")
     host.recommendations = [good, note, other]
     assert attach_replay(analysis) == []
-    assert host.recommendations == [good, note, other]
+    assert [r.parameter for r in host.recommendations] == [
+        "fail_max",
+        "reset_timeout_s",
+        "retry_after_cap_s",
+    ]
+    assert host.recommendations[1:] == [note, other]  # a note and a guard: not replayed
     timeline = load_timelines(analysis.con, analysis.window)[HOST]
     today, after = replay(timeline, Setting(3, 30.0, 1, 900)), replay(timeline, Setting(2, 30.0))
-    evidence = good["evidence"]["replay"]
+    evidence = host.recommendations[0].evidence["replay"]
     assert evidence["current"] == {
         "wasted": today.wasted, "lost": today.lost, "cost": today.cost(0.5),
         "opens": today.opens, "detect_s": today.detect_s, "resume_s": today.resume_s,
@@ -327,7 +330,7 @@ def test_a_replay_without_saving_vetoes_the_change(recorded):
     host.recommendations = [change]
     vetoed = attach_replay(analysis)
     assert [v["parameter"] for v in vetoed] == ["fail_max"] and host.recommendations == []
-    ev = change["evidence"]["replay"]
+    ev = vetoed[0]["evidence"]["replay"]
     assert 0 < ev["suggested"]["cost"] - ev["current"]["cost"] <= 4
     assert any("replay vetoed fail_max 3 -> 4" in w for w in host.warnings)
 

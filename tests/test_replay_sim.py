@@ -16,13 +16,13 @@ import pytest
 from advisor import analyze
 from advisor.advice.replay import (
     Setting,
-    attach_replay,
     default_grid,
     grid_search,
     load_timelines,
     replay,
 )
 from advisor.advice.replay.timeline import REFUSED
+from advisor.pipeline import attach_replay
 from advisor.simulate import simulate
 from tests.helpers.truth import truth_health
 
@@ -93,14 +93,13 @@ def test_grid_on_reconstructed_health_lands_near_the_true_optimum(night, analysi
 
 def test_recommendations_carry_replay_evidence_and_vetoes_are_explained(night):
     analysis = analysis_of(night)
-    before = {(h.host, r["parameter"]) for h in analysis.hosts for r in h.recommendations}
+    before = {(h.host, r.parameter) for h in analysis.hosts for r in h.recommendations}
     vetoed = attach_replay(analysis)
     replayed = [
-        r
+        r.to_dict()
         for h in analysis.hosts
-        for r in h.recommendations
-        if r["parameter"] in ("fail_max", "reset_timeout_s", "success_threshold")
-        and r["suggested"] != r["current"]
+        for r in h.changes
+        if r.parameter in ("fail_max", "reset_timeout_s", "success_threshold")
     ]
     assert replayed, "the crawl-night hour should move some fail_max / reset_timeout_s"
     for r in replayed:
@@ -109,7 +108,7 @@ def test_recommendations_carry_replay_evidence_and_vetoes_are_explained(night):
             analysis.settings.min_saving_calls,
             analysis.settings.min_saving_fraction * ev["current"]["cost"],
         )
-    after = {(h.host, r["parameter"]) for h in analysis.hosts for r in h.recommendations}
+    after = {(h.host, r.parameter) for h in analysis.hosts for r in h.recommendations}
     assert before - after == {(v["host"], v["parameter"]) for v in vetoed}
     for v in vetoed:
         host = next(h for h in analysis.hosts if h.host == v["host"])

@@ -33,7 +33,7 @@ def run(tmp_path, rows, *, defaults: str, rules: dict | None = None, window_s: f
 
 def advice(analysis, host):
     result = next(h for h in analysis.hosts if h.host == host)
-    return {r["parameter"]: r for r in result.recommendations}
+    return {r.parameter: r.to_dict() for r in result.recommendations}
 
 
 # --- the decision model: reset_timeout_s, fail_max, success_threshold ----------------
@@ -237,10 +237,10 @@ def test_tiny_host_gets_only_a_note(tmp_path):
     )  # fmt: skip
     analysis = run(tmp_path, res.rows, defaults="fail_max:3,reset:60", window_s=HOURS)
     host = next(h for h in analysis.hosts if h.host == "tiny.example")
-    assert [r["rule"] for r in host.recommendations] == ["insufficient-evidence"]
+    assert [r.rule for r in host.recommendations] == ["insufficient-evidence"]
     assert host.changes == []
-    assert host.recommendations[0]["confidence"] == "low"
-    assert "12 calls" in host.recommendations[0]["reasons"][0]
+    assert host.recommendations[0].confidence == "low"
+    assert "12 calls" in host.recommendations[0].reasons[0]
 
 
 def test_fleet_incident_is_reported_once_and_not_tuned_on(tmp_path):
@@ -256,9 +256,9 @@ def test_fleet_incident_is_reported_once_and_not_tuned_on(tmp_path):
     assert analysis.incidents[0].hosts == [f"h{i}.example" for i in range(5)]
     assert analysis.incidents[0].p_value < 0.01
     for host in analysis.hosts:  # the incident is no rule of theirs and vetoes nothing
-        assert all(r["rule"] != "fleet-incident" for r in host.recommendations)
+        assert all(r.rule != "fleet-incident" for r in host.recommendations)
         for rec in host.changes:  # their outage fit saw none of the incident's stretches
-            assert "outage_fit" not in rec["evidence"]
+            assert "outage_fit" not in rec.evidence
         if not host.changes:
             assert "fleet incident" in (host.unchanged_reason or "")
     assert sum("fleet incident" in w for w in analysis.warnings) == 2

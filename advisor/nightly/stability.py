@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from advisor.model import HostResult
+from advisor.model import HostResult, Recommendation
 
 STATUSES = ("new", "pending", "confirmed", "withdrawn")
 Key = tuple[str, str]  # (host, parameter)
@@ -58,10 +58,10 @@ def direction(current: Any, suggested: Any) -> str:
     return f"set:{suggested}"
 
 
-def cheaper(rec: dict[str, Any]) -> bool:
+def cheaper(rec: Recommendation) -> bool:
     """The change's expected cost (when the decision model priced it) is below today's:
     a change that is not expected to save anything is never confirmed."""
-    cost = (rec.get("evidence") or {}).get("expected_cost")
+    cost = rec.evidence.get("expected_cost")
     if not isinstance(cost, dict):
         return True
     return float(cost["suggested"]) < float(cost["current"])
@@ -95,8 +95,8 @@ def classify(
     for host in hosts:
         urgent = is_urgent(open_fractions.get(host.host, 0.0), rules)
         for rec in host.changes:
-            key = (host.host, rec["parameter"])
-            way = direction(rec["current"], rec["suggested"])
+            key = (host.host, rec.parameter)
+            way = direction(rec.current, rec.suggested)
             tonight[key] = way
             seen = 1 + sum(1 for night in earlier if night.get(key, {}).get("direction") == way)
             if cheaper(rec) and (urgent or seen >= rules.nights_to_confirm):
@@ -106,8 +106,8 @@ def classify(
             else:
                 status = "new"
             result.append(
-                Advice(host.host, rec["parameter"], rec["current"], rec["suggested"], way,
-                       rec["confidence"], rec["rule"], status, urgent, seen, rec)
+                Advice(host.host, rec.parameter, rec.current, rec.suggested, way,
+                       rec.confidence, rec.rule, status, urgent, seen, rec.to_dict())
             )  # fmt: skip
     analysed = {h.host for h in hosts}
     for key, row in sorted(yesterday.items()):

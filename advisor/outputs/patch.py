@@ -5,6 +5,7 @@ own breaker (``HostResult.breakers``) is tuned under ``hosts.<host>.roles.<role>
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -13,17 +14,18 @@ from ruamel.yaml.comments import CommentedMap
 
 from advisor.config import KNOB_KEYS, ROLES
 from advisor.errors import ConfigError
+from advisor.model import HostResult, Recommendation
 from advisor.outputs.files import atomic_write, refuse_inputs
 
 
-def _changes(hosts: list[Any]) -> dict[tuple[str, str | None], list[dict[str, Any]]]:
+def _changes(hosts: Sequence[HostResult]) -> dict[tuple[str, str | None], list[Recommendation]]:
     """``{(host, role): [recommendation, ...]}`` of value changes, in attention order;
     role None: the host's own breaker (a role breakers.yaml cannot name is left out)."""
-    found: dict[tuple[str, str | None], list[dict[str, Any]]] = {}
+    found: dict[tuple[str, str | None], list[Recommendation]] = {}
     for h in hosts:
         if h.changes:
             found[(h.host, None)] = h.changes
-        for breaker in getattr(h, "role_breakers", []):
+        for breaker in h.role_breakers:
             if breaker.changes and breaker.role in ROLES:
                 found[(h.host, breaker.role)] = breaker.changes
     return found
@@ -33,8 +35,8 @@ def _label(host: str, role: str | None) -> str:
     return host if role is None else f"{host}:{role}"
 
 
-def _comment(rec: dict[str, Any]) -> str:
-    return f"{rec['rule']} ({rec['confidence']}), was {rec['current']}: {rec['reasons'][0]}"
+def _comment(rec: Recommendation) -> str:
+    return f"{rec.rule} ({rec.confidence}), was {rec.current}: {rec.reasons[0]}"
 
 
 def _yaml() -> YAML:
@@ -56,7 +58,7 @@ def _entry(mapping: CommentedMap, name: str) -> CommentedMap:
 
 
 def _apply(
-    hosts_map: CommentedMap, host: str, recs: list[dict[str, Any]], role: str | None = None
+    hosts_map: CommentedMap, host: str, recs: list[Recommendation], role: str | None = None
 ) -> None:
     """Set each breaker knob of ``recs`` under the host's entry (matched case-insensitively),
     or under its ``roles.<role>`` for a role's own breaker."""
@@ -64,22 +66,22 @@ def _apply(
     if role is not None:
         entry = _entry(_entry(entry, "roles"), role)
     for rec in recs:
-        entry[rec["parameter"]] = rec["suggested"]
-        entry.yaml_add_eol_comment(_comment(rec), rec["parameter"])
+        entry[rec.parameter] = rec.suggested
+        entry.yaml_add_eol_comment(_comment(rec), rec.parameter)
 
 
-def yaml_fragment(hosts: list[Any]) -> str:
+def yaml_fragment(hosts: Sequence[HostResult]) -> str:
     """``hosts: {host: {knob: value}}`` for every suggested change, reasons as comments."""
     root = CommentedMap()
     hosts_map = CommentedMap()
     root["hosts"] = hosts_map
     notes = []  # rate_limit is not a breaker knob: say it, do not invent a key
     for (host, role), recs in _changes(hosts).items():
-        knobs = [r for r in recs if r["parameter"] in KNOB_KEYS]
+        knobs = [r for r in recs if r.parameter in KNOB_KEYS]
         notes += [
-            f"{_label(host, role)}: {r['parameter']} {r['suggested']} ({_comment(r)})"
+            f"{_label(host, role)}: {r.parameter} {r.suggested} ({_comment(r)})"
             for r in recs
-            if r["parameter"] not in KNOB_KEYS
+            if r.parameter not in KNOB_KEYS
         ]
         if knobs:
             _apply(hosts_map, host, knobs, role)
@@ -93,7 +95,7 @@ def yaml_fragment(hosts: list[Any]) -> str:
     return out.getvalue()
 
 
-def write_config(hosts: list[Any], source: str | Path | None, out: str | Path) -> Path:
+def write_config(hosts: Sequence[HostResult], source: str | Path | None, out: str | Path) -> Path:
     """Write ``source`` (the user's breakers.yaml, or an empty one) with every suggested
     knob change applied under ``hosts.<host>`` (a role's own breaker under
     ``hosts.<host>.roles.<role>``), atomically, to the new path ``out``.
@@ -115,7 +117,7 @@ def write_config(hosts: list[Any], source: str | Path | None, out: str | Path) -
     if "hosts" not in root or not isinstance(root["hosts"], dict):
         root["hosts"] = CommentedMap()
     for (host, role), recs in _changes(hosts).items():
-        knobs = [r for r in recs if r["parameter"] in KNOB_KEYS]
+        knobs = [r for r in recs if r.parameter in KNOB_KEYS]
         if knobs:
             _apply(root["hosts"], host, knobs, role)
     text = io.StringIO()

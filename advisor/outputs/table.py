@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from advisor.model import Analysis
+from advisor.model import Analysis, Recommendation
 from advisor.text import printable
 
 
@@ -21,9 +19,9 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.0f}%"
 
 
-def _change(rec: dict[str, Any]) -> str:
-    now = "-" if rec["current"] is None else rec["current"]
-    return f"{rec['parameter']} {now}→{rec['suggested']} ({rec['confidence']})"
+def _change(rec: Recommendation) -> str:
+    now = "-" if rec.current is None else rec.current
+    return f"{rec.parameter} {now}→{rec.suggested} ({rec.confidence})"
 
 
 def render(analysis: Analysis, console: Console) -> None:
@@ -46,7 +44,7 @@ def render(analysis: Analysis, console: Console) -> None:
         ho = m["half_open_trials"]
         half_open = "-" if not ho else f"{m['half_open_successes']}/{ho}"
         advice = "; ".join(_change(r) for r in host.changes) or "; ".join(
-            f"note: {r['rule']}" for r in host.recommendations
+            f"note: {r.rule}" for r in host.recommendations
         )
         roles = "; ".join(  # a role's own breaker (docs/design.md "Breakers")
             f"{b.role}: {_change(r)}" for b in host.role_breakers for r in b.changes

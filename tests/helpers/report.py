@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 from advisor import analyze
+from advisor.model import Recommendation
 from tests.helpers import manifests as m
 from tests.helpers.manifests import T0, call, change
 
@@ -83,7 +84,9 @@ def fixed_analysis(tmp_path: Path):
     under test here, not the rules)."""
     analysis = analyze(report_manifest(tmp_path / "manifest.sqlite3"), window_s=3600, until=UNTIL)
     for host in analysis.hosts:
-        host.recommendations = [dict(r) for r in FIXED_ADVICE.get(host.host, [])]
+        host.recommendations = [
+            Recommendation.from_dict(r) for r in FIXED_ADVICE.get(host.host, [])
+        ]
     return analysis
 
 

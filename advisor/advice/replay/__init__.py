@@ -5,14 +5,20 @@ refused) ``health`` reconstructs when the host was down; ``timeline`` gives ever
 arrival the outcome it would get; ``machine`` replays pybreaker's state machine for any
 setting and ``evaluate`` counts wasted and lost calls, opens, detect and resume times;
 ``grid`` searches ``fail_max`` x ``reset_timeout_s``; ``crosscheck`` back-tests the rules'
-recommendations (``attach_replay``) and gives the report its trade-off data
-(``trade_offs``); ``whatif`` compares a host's current setting with a candidate
-(``advisor.pipeline.what_if``, ``breaker-advisor replay``).
+recommendations (``cross_check``; the pipeline applies its verdicts) and gives the
+report its trade-off data (``trade_offs``); ``whatif`` compares a host's current
+setting with a candidate (``advisor.pipeline.what_if``, ``breaker-advisor replay``).
 """
 
 from __future__ import annotations
 
-from advisor.advice.replay.crosscheck import attach_replay, suggested_setting, trade_offs
+from advisor.advice.replay.crosscheck import (
+    Verdict,
+    cross_check,
+    replayable,
+    suggested_setting,
+    trade_offs,
+)
 from advisor.advice.replay.evaluate import ReplayResult, replay
 from advisor.advice.replay.grid import Grid, GridResult, default_grid, grid_search, parse_values
 from advisor.advice.replay.health import Health, from_intervals, reconstruct
@@ -29,10 +35,11 @@ __all__ = [
     "Run",
     "Setting",
     "Timeline",
+    "Verdict",
     "WhatIf",
-    "attach_replay",
     "build_timeline",
     "compare",
+    "cross_check",
     "default_grid",
     "from_intervals",
     "grid_search",
@@ -41,6 +48,7 @@ __all__ = [
     "parse_values",
     "reconstruct",
     "replay",
+    "replayable",
     "run_breaker",
     "suggested_setting",
     "trade_offs",

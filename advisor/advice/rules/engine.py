@@ -24,7 +24,7 @@ from advisor.advice.rules import (
 from advisor.advice.rules.base import Proposal, Value
 from advisor.advice.rules.decision import KNOBS
 from advisor.advice.rules.evidence import HostEvidence
-from advisor.model import FleetIncident
+from advisor.model import FleetIncident, Recommendation
 from advisor.rule_settings import RuleSettings
 
 K = TypeVar("K", bound=Hashable)  # a host, or a (host, role) breaker
@@ -59,7 +59,7 @@ INTEGER_PARAMETERS = {"fail_max", "success_threshold", "trial_calls"}
 class HostAdvice:
     """One host's recommendations, and why nothing changes when nothing does."""
 
-    recommendations: list[dict[str, Any]] = field(default_factory=list)
+    recommendations: list[Recommendation] = field(default_factory=list)
     unchanged: str | None = None
 
 
@@ -87,7 +87,7 @@ def clamp(parameter: str, current: Value, suggested: Value, settings: RuleSettin
 
 def _apply(
     proposal: Proposal, current: dict[str, Any], settings: RuleSettings
-) -> dict[str, Any] | None:
+) -> Recommendation | None:
     now = current.get(proposal.parameter)
     suggested = (
         proposal.suggested
@@ -108,15 +108,15 @@ def _apply(
             f"the model's value is {_number(float(proposal.suggested), proposal.parameter)}; "
             "the rules settings' bounds or step limit hold it at this one"
         )
-    return {
-        "parameter": proposal.parameter,
-        "current": now,
-        "suggested": suggested,
-        "confidence": proposal.confidence,
-        "rule": proposal.rule,
-        "reasons": reasons,
-        "evidence": evidence,
-    }
+    return Recommendation(
+        parameter=proposal.parameter,
+        current=now,
+        suggested=suggested,
+        confidence=proposal.confidence,
+        rule=proposal.rule,
+        reasons=tuple(reasons),
+        evidence=evidence,
+    )
 
 
 def _trouble(ev: HostEvidence) -> bool:
@@ -139,13 +139,13 @@ def recommend_host(
     note = insufficient_evidence.propose(ev, current, settings)
     if note:
         return HostAdvice([r for r in (_apply(p, current, settings) for p in note) if r])
-    chosen: dict[str, dict[str, Any]] = {}
+    chosen: dict[str, Recommendation] = {}
     throttled = rate_limited.is_rate_limited(ev, settings)
     for proposal in (p for guard in GUARDS for p in guard(ev, current, settings)):
         result = _apply(proposal, current, settings)
         if result is not None:
             chosen[proposal.parameter] = result
-    cap = chosen.get("retry_after_cap_s", {}).get("suggested")
+    cap = chosen["retry_after_cap_s"].suggested if "retry_after_cap_s" in chosen else None
     spans = fleet_incident.spans_of(ev.host, incidents or [])
     outcome = tuning.propose(
         ev,

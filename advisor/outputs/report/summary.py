@@ -10,44 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from advisor.model import Recommendation
 from advisor.outputs.report.formatting import count, duration, pct, value
-
-CONFIDENCES = ("high", "medium", "low")
-
-
-@dataclass(frozen=True)
-class Recommendation:
-    """One entry of ``hosts[].recommendations``."""
-
-    parameter: str
-    current: Any
-    suggested: Any
-    confidence: str
-    rule: str
-    reasons: list[str]
-    evidence: dict[str, Any]
-
-    @property
-    def confidence_class(self) -> str:
-        """CSS class of the confidence badge (only known values reach markup)."""
-        return f"confidence-{self.confidence}" if self.confidence in CONFIDENCES else "confidence"
-
-    @property
-    def is_change(self) -> bool:
-        """A new value, not a note that keeps the current one."""
-        return self.suggested is not None and self.suggested != self.current
-
-    @classmethod
-    def from_dict(cls, item: dict[str, Any]) -> Recommendation:
-        return cls(
-            parameter=str(item.get("parameter", "")),
-            current=item.get("current"),
-            suggested=item.get("suggested"),
-            confidence=str(item.get("confidence", "")),
-            rule=str(item.get("rule", "")),
-            reasons=[str(r) for r in item.get("reasons", [])],
-            evidence=dict(item.get("evidence") or {}),
-        )
 
 
 @dataclass
