@@ -4,6 +4,9 @@
 -- strings are accepted; any other type, or details that are not a JSON object, is a
 -- problem row). `before_call` rows are not calls and are dropped; anything
 -- else unrecognised is a problem row.
+-- Naming a problem parses `details` again per key (json_type), which cost more than the
+-- rest of the query: so it is done only for rows a cheap test (`suspect`) flags, a
+-- superset of the problem rows (a CASE evaluates its branch for the flagged rows only).
 WITH parsed AS (
     SELECT
         src_rowid,
@@ -35,7 +38,20 @@ SELECT
     $source AS source,
     $table AS src_table,
     src_rowid,
-    coalesce(
+    CASE WHEN text_problem IS NOT NULL
+        OR raw_ts IS NULL OR ts IS NULL OR norm_host(raw_host) IS NULL
+        OR (details IS NOT NULL AND (NOT starts_with(details, '{') OR (t IS NULL AND c IS NULL)))
+        OR etype IS NULL
+        OR etype NOT IN ('state_change', 'success', 'failure', 'rejected', 'neutral')
+        OR (etype = 'state_change' AND norm_state(coalesce(t.new_state, t.new)) IS NULL)
+        OR number_suspect(details, 'reset_timeout_s', t.reset_timeout_s)
+        OR number_suspect(details, 'retry_after_s', c.retry_after_s)
+        OR number_suspect(details, 'status', c.status)
+        OR number_suspect(details, 'elapsed_ms', c.elapsed_ms)
+        OR seconds_problem('retry_after_s', c.retry_after_s) IS NOT NULL
+        OR seconds_problem('reset_timeout_s', t.reset_timeout_s) IS NOT NULL
+        OR finite_problem('elapsed_ms', c.elapsed_ms) IS NOT NULL
+    THEN coalesce(
         text_problem,
         row_problem(raw_ts, ts, raw_host),
         CASE
@@ -55,7 +71,7 @@ SELECT
         seconds_problem('retry_after_s', c.retry_after_s),
         seconds_problem('reset_timeout_s', t.reset_timeout_s),
         finite_problem('elapsed_ms', c.elapsed_ms)
-    ) AS problem,
+    ) END AS problem,
     coalesce(t.run_id, c.run_id) AS run_id,
     ts,
     norm_host(raw_host) AS host,
