@@ -37,13 +37,23 @@ from advisor.advice.rules.engine import HostAdvice, advise
 from advisor.advice.rules.evidence import HostEvidence, collect_breaker_evidence
 from advisor.config import BreakerConfig, load_config
 from advisor.errors import UsageError
+from advisor.ingest import cache as cached
 from advisor.ingest.breakers import refresh, role_breakers, several, use_config
+from advisor.ingest.cache import Cache
 from advisor.ingest.database import connect
 from advisor.ingest.events import analysis_horizon, load_events
 from advisor.ingest.sources import open_sources
 from advisor.metrics.hosts import breaker_metrics, compute_relations, host_metrics
 from advisor.metrics.series import REPORT_DATA_VERSION, collect
-from advisor.model import Analysis, BreakerKey, BreakerResult, FleetIncident, HostResult, Source
+from advisor.model import (
+    Analysis,
+    BreakerKey,
+    BreakerResult,
+    FleetIncident,
+    HostResult,
+    Recommendation,
+    Source,
+)
 from advisor.rule_settings import RuleSettings
 from advisor.window import Window, make_window, parse_until
 
@@ -57,6 +67,7 @@ def analyze(
     config: str | Path | BreakerConfig | None = None,
     rules: str | Path | None = None,
     lost_weight: float | None = None,
+    cache: Cache | None = None,
 ) -> Analysis:
     """Read the manifests in ``sources``, compute per-host metrics over the window and
     recommend settings.
@@ -70,16 +81,25 @@ def analyze(
             None, ``$DOCSTOKG_BREAKERS_YAML`` and the other environment overlays.
         rules: YAML file overriding rule thresholds (``advisor/advice/rules/defaults.yaml``).
         lost_weight: weight of a refused healthy call against a wasted one (default 0.5).
+        cache: read the events from this cache, brought up to date from ``sources``
+            first, and reuse stored results (docs/design.md "The cache"); the same result.
 
     Raises:
         NoSourcesError: nothing matched ``sources``.
-        UsageError: bad ``window_s`` or ``until``.
+        UsageError: bad ``window_s`` or ``until``, or ``cache`` is a source.
         ConfigError: malformed configuration or rules file.
     """
     if isinstance(sources, str | Path):
         sources = [sources]
     breaker_config = config if isinstance(config, BreakerConfig) else load_config(config)
     settings = load_rule_settings(rules, lost_weight=lost_weight)
+    if cache is not None:
+        with cached.opened(cache, sources) as store:
+            if store is not None:  # else busy or unusable (said in cache.notes): uncached
+                use_config(store, breaker_config)
+                return _analyze_cached(
+                    store, cache, sources, window_s, until, hosts, breaker_config, settings
+                )
     con = connect()
     use_config(con, breaker_config)  # roles with a breaker of their own, for the events
     found = open_sources(con, sources)
@@ -87,6 +107,104 @@ def analyze(
     latest = con.execute(queries.load("events/latest")).fetchall()[0][0]
     window = make_window(window_s, parse_until(until, latest))
     return analyze_window(con, window, found, hosts=hosts, config=breaker_config, settings=settings)
+
+
+def _analyze_cached(
+    con: duckdb.DuckDBPyConnection,
+    cache: Cache,
+    sources: Sequence[str | Path],
+    window_s: float,
+    until: str | float | datetime | None,
+    hosts: Sequence[str] | None,
+    config: BreakerConfig,
+    settings: RuleSettings,
+) -> Analysis:
+    """``analyze`` over the cache (attached to ``con``): the analysis of a window whose
+    inputs did not change since it was stored is reused, else computed and stored."""
+    horizon = analysis_horizon(until)
+    found = cached.refresh(con, cache, sources, horizon)
+    newest, later = cached.window_state(con, found.sources, horizon)
+    window = make_window(window_s, parse_until(until, newest))
+    readable = [(s.path, sorted(s.tables)) for s in found.sources if s.readable]
+    key = cached.key_of(
+        "analysis", found.generation, readable, later, [window.start, window.end],
+        sorted(hosts or []), config, config.origins, settings.to_dict(),
+    )  # fmt: skip
+    stored = cached.result(con, key)
+    if stored is not None:
+        return _stored_analysis(stored, window, found.sources, con, config, settings)
+    opened = {s.path: len(s.warnings) for s in found.sources}
+    cached.load_events(con, found.sources, horizon)
+    analysis = analyze_window(
+        con, window, found.sources, hosts=hosts, config=config, settings=settings
+    )
+    counted = {
+        s.path: {"events": s.events, "skipped": s.skipped, "warnings": s.warnings[opened[s.path] :]}
+        for s in found.sources
+    }
+    contract = analysis.to_dict()
+    cached.save_result(
+        con,
+        key,
+        {"hosts": contract["hosts"], "incidents": contract["incidents"], "notes": analysis.notes,
+         "sources": counted},
+    )  # fmt: skip
+    return analysis
+
+
+def _stored_analysis(
+    stored: dict[str, Any],
+    window: Window,
+    sources: list[Source],
+    con: duckdb.DuckDBPyConnection,
+    config: BreakerConfig,
+    settings: RuleSettings,
+) -> Analysis:
+    """An analysis read back from the cache; ``con`` holds no relations."""
+    for source in sources:
+        counted = stored["sources"].get(source.path, {})
+        source.events, source.skipped = counted.get("events", 0), counted.get("skipped", 0)
+        source.warnings += counted.get("warnings", [])
+    return Analysis(
+        window=window,
+        sources=sources,
+        hosts=[_host_result(h) for h in stored["hosts"]],
+        notes=list(stored["notes"]),
+        generated_at=generation_time(),
+        con=con,
+        config=config,
+        settings=settings,
+        incidents=[
+            FleetIncident(
+                start=datetime.fromisoformat(i["start"]),
+                end=datetime.fromisoformat(i["end"]),
+                hosts=i["hosts"],
+                active_hosts=i["active_hosts"],
+                p_value=i["p_value"],
+            )
+            for i in stored["incidents"]
+        ],  # fmt: skip
+    )
+
+
+def _host_result(item: dict[str, Any]) -> HostResult:
+    """A host's result from its contract entry."""
+    breakers = [
+        BreakerResult(host=item["host"], role=b["role"], **_advice_fields(b))
+        for b in item.get("breakers", [])
+    ]
+    return HostResult(host=item["host"], breakers=breakers, **_advice_fields(item))
+
+
+def _advice_fields(item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "metrics": item["metrics"],
+        "current": item["current"],
+        "current_origin": item["current_origin"],
+        "recommendations": [Recommendation.from_dict(r) for r in item["recommendations"]],
+        "unchanged_reason": item["unchanged_reason"],
+        "warnings": list(item["warnings"]),
+    }
 
 
 def analyze_window(

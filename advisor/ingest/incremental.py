@@ -4,7 +4,8 @@ Sources are found, inspected and attached read-only as for ``analyze``; each tab
 is planned against its watermark (``identity``) and only ``rowid > watermark`` is
 read, through the same per-layout events queries (``advisor.ingest.events``), into the
 in-memory ``new_rows``. ``write_ingest`` then copies them into ``hist.events`` and
-moves the watermarks, inside the caller's transaction.
+moves the watermarks, inside the caller's transaction. The nightly store and the
+``--cache`` of ``breaker-advise`` (``advisor.ingest.cache``) both ingest through here.
 """
 
 from __future__ import annotations
@@ -19,7 +20,12 @@ from pathlib import Path
 import duckdb
 
 from advisor import queries
-from advisor.ingest.events import collect_problems, create_schema, stage_table
+from advisor.ingest.events import (
+    collect_problems,
+    create_schema,
+    flag_future_rows,
+    stage_table,
+)
 from advisor.ingest.identity import TablePlan, Watermark, plan_table
 from advisor.ingest.sources import open_sources
 from advisor.model import Source
@@ -32,6 +38,7 @@ class Ingest:
     sources: list[Source]
     plans: list[TablePlan] = field(default_factory=list)
     new_events: int = 0
+    notes: list[str] = field(default_factory=list)  # replacements, when not source warnings
 
     @property
     def replaced(self) -> list[TablePlan]:
@@ -68,11 +75,16 @@ def stage_new_rows(
     arguments: Sequence[str | Path],
     keep_from: datetime,
     not_after: datetime | None = None,
+    *,
+    keep_problems: bool = False,
 ) -> Ingest:
     """Read every source's rows beyond its watermark into the in-memory ``new_rows``.
 
     Rows older than ``keep_from`` (already out of retention) are not kept; rows after
     ``not_after`` (``advisor.ingest.events.analysis_horizon``) are bad rows.
+    ``keep_problems`` (the cache, which counts and names bad rows at each analysis):
+    the bad rows go to ``new_problems`` instead of the sources' counts and warnings,
+    and replacements are ``Ingest.notes``.
 
     Raises:
         NoSourcesError: nothing matched ``arguments``.
@@ -91,16 +103,24 @@ def stage_new_rows(
         except (OSError, sqlite3.Error) as exc:
             source.error = f"cannot check file identity: {exc}"
             continue
+        said = ingest.notes if keep_problems else source.warnings
+        prefix = f"{source.path}: " if keep_problems else ""
         for plan in plans:
             if plan.replace:
-                source.warnings.append(f"table {plan.table}: {plan.reason}: read again")
+                said.append(f"{prefix}table {plan.table}: {plan.reason}: read again")
             elif plan.warning:
-                source.warnings.append(f"table {plan.table}: {plan.warning}")
+                said.append(f"{prefix}table {plan.table}: {plan.warning}")
         _stage_source(con, source, plans)
         if source.readable:
             ingest.plans.extend(plans)
     con.execute("DROP VIEW IF EXISTS source_rows")
-    collect_problems(con, {s.path: s for s in ingest.sources}, not_after)
+    if keep_problems:
+        flag_future_rows(con, not_after)
+        con.execute(queries.load("cache/new_problems"))
+        counted = [dataclasses.replace(s, warnings=[]) for s in ingest.sources]
+        collect_problems(con, {s.path: s for s in counted}, not_after)
+    else:
+        collect_problems(con, {s.path: s for s in ingest.sources}, not_after)
     con.execute(queries.load("nightly/new_rows"), {"keep_from": keep_from})
     con.execute("DROP TABLE event_rows")
     ingest.new_events = con.execute("SELECT count(*) FROM new_rows").fetchall()[0][0]

@@ -1,0 +1,2 @@
+-- One value of the cache's store_meta.
+SELECT value FROM hist.store_meta WHERE key = $key

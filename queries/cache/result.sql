@@ -1,0 +1,2 @@
+-- A stored result by key.
+SELECT value FROM hist.cache_results WHERE key = $key
