@@ -1,5 +1,5 @@
 """``python -m advisor.cli``: the same as ``breaker-advise``."""
 
-from advisor.cli.app import advise_main
+from advisor.cli.advise import advise_main
 
 advise_main()

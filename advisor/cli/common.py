@@ -1,17 +1,23 @@
-"""What every command shares: the one edge where ``AdvisorError`` becomes a message and
-an exit code, and the analysis options (declared in ``advisor.cli.options``) that
-``advise``, ``report``, ``replay`` and ``nightly`` take through :func:`analysis_command`.
+"""What every command shares: the one edge where ``AdvisorError`` (and any other error)
+becomes a message and an exit code, and the analysis options (declared in
+``advisor.cli.options``) that ``advise``, ``report``, ``replay`` and ``nightly`` take
+through :func:`analysis_command`.
 Imported by ``advisor.cli.app`` and by each command module (never the other way round)."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
+import os
+import sys
+import tempfile
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -32,12 +38,20 @@ from advisor.cli.options import (
     WindowOpt,
 )
 from advisor.config import BreakerConfig, load_config, normalize_host
-from advisor.errors import AdvisorError, UsageError
-from advisor.ingest.database import set_memory_limit
-from advisor.model import Analysis
+from advisor.errors import AdvisorError, UsageError, first_line
 from advisor.outputs.files import refuse_inputs
-from advisor.pipeline import analyze
 from advisor.text import printable
+
+if TYPE_CHECKING:
+    from advisor.model import Analysis
+
+
+def analyze(sources: list[Path], **options: Any) -> Analysis:
+    """``advisor.pipeline.analyze``, imported on first use: ``--help`` and usage errors
+    never load DuckDB and NumPy."""
+    from advisor.pipeline import analyze as run_analysis
+
+    return run_analysis(sources, **options)
 
 
 @contextmanager
@@ -167,6 +181,8 @@ def analysis_command(
             given = {name: values.pop(name) for name in shared}
             with advisor_errors():
                 options = _options(given, window=window)
+                from advisor.ingest.database import set_memory_limit
+
                 set_memory_limit(options.memory_limit)
                 command(options, **values)
 
@@ -205,3 +221,76 @@ def note_unmatched_hosts(requested: tuple[str, ...], analysis: Analysis) -> None
                 f"{analysis.window.to_dict()['start']} .. {analysis.window.to_dict()['end']}",
                 err=True,
             )
+
+
+EX_SOFTWARE = 70  # sysexits.h: internal software error (DESIGN.md "Exit codes")
+
+
+def _verbose(args: list[str]) -> bool:
+    options = args[: args.index("--")] if "--" in args else args
+    return "-v" in options or "--verbose" in options
+
+
+def internal_error(exc: BaseException, prog: str, args: list[str]) -> int:
+    """Report a bug: one stderr line naming what failed and the file holding the
+    traceback (in the temp dir; printed directly with ``-v``). Returns exit code 70."""
+    trace = "".join(traceback.format_exception(exc))
+    frames = traceback.extract_tb(exc.__traceback__)
+    at = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    what = f"{prog} {args[0]}" if prog == "breaker-advisor" and args else prog
+    if _verbose(args):
+        sys.stderr.write(trace)
+    try:
+        fd, saved = tempfile.mkstemp(prefix=f"{prog}-", suffix=".traceback.txt")
+        with os.fdopen(fd, "w", encoding="utf-8", errors="replace") as fh:
+            fh.write(f"{prog} {' '.join(args)}\n{trace}")
+        where = f"traceback saved to {saved}"
+    except OSError as save_error:
+        if not _verbose(args):
+            sys.stderr.write(trace)
+        where = f"traceback not saved ({save_error.strerror or save_error})"
+    typer.echo(
+        f"Error: internal error in {what}: {type(exc).__name__}: {first_line(exc)}{at}; "
+        f"{where} (please report it)",
+        err=True,
+    )
+    return EX_SOFTWARE
+
+
+EX_OUT_OF_MEMORY = 4  # docs/design.md "Exit codes"
+
+
+def out_of_memory(exc: BaseException) -> int:
+    """One stderr line for running out of memory (not a bug: a limit); exit code 4."""
+    from advisor.ingest.database import ENV_MEMORY_LIMIT, memory_limit
+
+    limit = "unknown"
+    with contextlib.suppress(AdvisorError):
+        limit = f"{memory_limit() / (1 << 30):.1f} GiB"
+    typer.echo(
+        f"Error: out of memory ({first_line(exc)}); the limit was {limit}: raise it with "
+        f"--memory-limit or {ENV_MEMORY_LIMIT} (it spills to the temp directory beyond "
+        "it), or analyse fewer sources or a shorter --window-s",
+        err=True,
+    )
+    return EX_OUT_OF_MEMORY
+
+
+def _is_out_of_memory(exc: BaseException) -> bool:
+    # DuckDB is looked up, not imported: a run that never loaded it cannot have raised it
+    duckdb = sys.modules.get("duckdb")
+    return isinstance(exc, MemoryError) or (
+        duckdb is not None and isinstance(exc, duckdb.OutOfMemoryException)
+    )
+
+
+def run_entry(entry: typer.Typer, prog: str) -> None:
+    """Run a console script's Typer app: Click turns usage errors into exit 2 and
+    commands turn ``AdvisorError`` into 1/2/3; running out of memory is exit 4; anything
+    else reaching here is a bug: exit 70, never 1 ("a source was unreadable")."""
+    try:
+        entry(prog_name=prog)
+    except Exception as exc:
+        if _is_out_of_memory(exc):
+            sys.exit(out_of_memory(exc))
+        sys.exit(internal_error(exc, prog, sys.argv[1:]))
