@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from advisor.advice.replay.machine import run_breaker
+from advisor.advice.replay.machine import run_breaker, run_breakers
 from advisor.advice.replay.timeline import FAIL, NEUTRAL, OK, Run
 from advisor.config import load_config
 from advisor.errors import BreakerOpenError
@@ -189,3 +189,69 @@ def test_neutral_calls_change_nothing():
     """A neutral call between failures neither resets nor counts: the streak goes on."""
     log, _ = replay_log([1, 1, 1, 1], [FAIL, NEUTRAL, FAIL, OK], [0] * 4, 2, 10_000, 1)
     assert log == [(2, "closed", "open")]
+
+
+call = st.tuples(
+    st.integers(0, 3000),  # ms since the previous call
+    st.sampled_from([OK, OK, OK, FAIL, FAIL, NEUTRAL]),
+    st.sampled_from([0, 0, 0, 0, 500, 4000]),  # Retry-After ms on a failure
+    st.booleans(),  # whether the host was up
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    base=st.lists(call, min_size=1, max_size=200),
+    changes=st.lists(
+        st.lists(st.tuples(st.integers(0, 199), call), max_size=10), min_size=1, max_size=4
+    ),
+    warmup=st.integers(0, 20),
+    fail_max=st.integers(1, 5),
+    reset_ms=st.integers(0, 5000),
+    threshold=st.integers(1, 3),
+    cap_ms=st.sampled_from([0, 1000, 3000]),
+)
+def test_variants_replayed_together_count_as_one_by_one(
+    base, changes, warmup, fail_max, reset_ms, threshold, cap_ms
+):
+    """``run_breakers`` over runs differing at a few arrivals (another imputed health)
+    counts exactly what ``run_breaker`` counts on each of them alone."""
+    t = np.cumsum(np.asarray([g for g, *_ in base], np.int64)) * MS
+    t -= t[min(warmup, t.size - 1)]  # calls before the first counted one: a warm-up
+
+    def make(calls):
+        outcome = np.asarray([c[1] for c in calls], np.int8)
+        ra = np.asarray([c[2] * MS for c in calls], np.int64)
+        return Run(t, outcome, ra, np.asarray([c[3] for c in calls], bool))
+
+    variants = [list(base)]
+    for edits in changes:
+        calls = list(base)
+        for at, (_gap, outcome, ra, up) in edits:
+            if at < len(calls):
+                calls[at] = (calls[at][0], outcome, ra, up)  # same arrival time
+        variants.append(calls)
+    runs = [make(calls) for calls in variants]
+    differ = [runs[0].differences(run) for run in runs]
+    knobs = (fail_max, reset_ms * MS, threshold, cap_ms * MS)
+    together = run_breakers(runs, differ, *knobs)
+    assert together == [run_breaker(run, *knobs) for run in runs]
+
+
+def test_variants_differing_in_several_places():
+    """Two outages, each imputed differently: the variant is back in step after the
+    first and must still be replayed over the second."""
+    outcome = np.full(120, OK, np.int8)
+    outcome[[10, 11, 12, 13, 70, 71, 72, 73, 74]] = FAIL
+    t = np.arange(120, dtype=np.int64) * 1000 * MS
+    runs = [Run(t, outcome, np.zeros(120, np.int64))]
+    for ends in ((14, 75), (12, 78), (16, 72)):
+        changed = outcome.copy()
+        changed[10 : ends[0]] = FAIL
+        changed[ends[0] : 20] = OK
+        changed[70 : ends[1]] = FAIL
+        changed[ends[1] : 80] = OK
+        runs.append(Run(t, changed, np.zeros(120, np.int64)))
+    differ = [runs[0].differences(run) for run in runs]
+    for knobs in ((2, 3000 * MS, 1, 0), (3, 1500 * MS, 2, 0), (1, 500 * MS, 1, 0)):
+        assert run_breakers(runs, differ, *knobs) == [run_breaker(run, *knobs) for run in runs]

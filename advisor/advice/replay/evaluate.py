@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from advisor.advice.replay.health import US
-from advisor.advice.replay.machine import Setting, Transition, run_breaker
+from advisor.advice.replay.machine import Setting, Transition, run_breaker, run_breakers
 from advisor.advice.replay.timeline import Timeline, seconds_to_us
 
 
@@ -90,6 +90,34 @@ def replay(timeline: Timeline, setting: Setting, *, timings: bool = True) -> Rep
         return result
     outages, detect, resume = _timings(timeline, opened_at, closed_at)
     return ReplayResult(setting, wasted, lost, opens, outages, detect, resume)
+
+
+class Imputed:
+    """Timelines of the same arrivals under several healths (the decision model's
+    imputations), replayed together: each run of the others only where it differs from
+    the first one's (``machine.run_breakers``)."""
+
+    def __init__(self, timelines: list[Timeline]) -> None:
+        self.timelines = timelines
+        base = timelines[0].runs
+        self._runs = [[t.runs[i] for t in timelines] for i in range(len(base))]
+        self._differ = [[runs[0].differences(run) for run in runs] for runs in self._runs]
+        self._failures = [sum(run.failures for run in t.runs) for t in timelines]
+
+    def costs(self, setting: Setting) -> list[tuple[int, int]]:
+        """``(wasted, lost)`` of ``setting`` over each timeline, as ``replay`` counts them."""
+        reset_us = seconds_to_us(setting.reset_timeout_s)
+        cap_us = seconds_to_us(setting.retry_after_cap_s)
+        lost = [0] * len(self.timelines)
+        wasted = list(self._failures)
+        for runs, differ in zip(self._runs, self._differ, strict=True):
+            counts = run_breakers(
+                runs, differ, setting.fail_max, reset_us, setting.success_threshold, cap_us
+            )
+            for i, c in enumerate(counts):
+                lost[i] += c.refused_ok
+                wasted[i] -= c.refused_fail
+        return list(zip(wasted, lost, strict=True))
 
 
 def _timings(

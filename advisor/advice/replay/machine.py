@@ -13,13 +13,16 @@ Semantics (pybreaker 1.x, as the runtime drives it, one call at a time per break
 * a neutral call (not reported to the breaker) changes nothing.
 
 Instead of stepping through every call, the replay jumps from one state change to the
-next with binary searches over precomputed indices (``advisor.advice.replay.timeline.Run``), so
-its cost grows with the number of opens and cooldowns, not of calls.
+next through lookup tables of the run (``advisor.advice.replay.timeline.Jumps``: next
+success, failure, Retry-After at each index), so its cost grows with the number of opens
+and cooldowns, not of calls. ``run_breakers`` replays the same arrivals under several
+imputed healths at once: the first in full, the others only where they differ.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -90,35 +93,94 @@ def run_breaker(
         cooldown_cap_us: cap on a Retry-After cooldown in microseconds (0: no cooldowns).
         log: when given, every transition is appended as ``(index, old, new)``.
     """
-    t, fidx, sidx, raidx, ra, cum_ok, streak = (
-        run.t, run.fidx, run.sidx, run.raidx, run.ra, run.cum_ok, run.streak
-    )  # fmt: skip
-    reach = run.reach(fail_max)
-    n, nf, ns, nr, nreach = run.n, len(fidx), len(sidx), len(raidx), len(reach)
-    first = run.first
-    if cooldown_cap_us <= 0:
-        nr = 0
+    knobs = (fail_max, reset_timeout_us, success_threshold, cooldown_cap_us)
+    opens, refused_ok, refused, _ = _walk(run, knobs, 0, 0, log)
+    return RunCounts(opens, refused_ok, refused - refused_ok)
+
+
+def run_breakers(
+    runs: Sequence[Run],
+    differ: Sequence[Sequence[int]],
+    fail_max: int,
+    reset_timeout_us: int,
+    success_threshold: int = 1,
+    cooldown_cap_us: int = 0,
+) -> list[RunCounts]:
+    """``run_breaker`` over each of ``runs``: the same arrivals under other healths
+    (imputations), ``runs[i]`` differing from ``runs[0]`` only at the arrivals
+    ``differ[i]`` (sorted indices: outcome, Retry-After or whether the host was up).
+
+    ``runs[0]`` is replayed in full, noting the state (position, failure counter) at
+    every step; each other run is replayed only from the last such state before a
+    difference until it is back in one of them, the rest taken from ``runs[0]``'s
+    counts. The same counts as ``run_breaker`` on each run, a fraction of the work.
+    """
+    knobs = (fail_max, reset_timeout_us, success_threshold, cooldown_cap_us)
+    trail: list[tuple[int, int, int, int, int]] = []
+    total = _walk(runs[0], knobs, 0, 0, None, trail)[:3]
+    starts = [state[0] for state in trail]
+    steps = {state[0]: (state[1], i) for i, state in enumerate(trail)}
+    result = []
+    for run, where in zip(runs, differ, strict=True):
+        opens, ok, refused = total
+        d = 0
+        while d < len(where) and trail:
+            i = bisect_right(starts, where[d]) - 1  # the last step before the difference
+            p, k, opens_i, ok_i, refused_i = trail[i]
+            more_opens, more_ok, more_refused, m = _walk(run, knobs, p, k, None, None, steps)
+            until = total if m < 0 else trail[m][2:]
+            opens += more_opens - (until[0] - opens_i)
+            ok += more_ok - (until[1] - ok_i)
+            refused += more_refused - (until[2] - refused_i)
+            if m < 0:
+                break
+            d = bisect_left(where, starts[m], d)
+        result.append(RunCounts(opens, ok, refused - ok))
+    return result
+
+
+def _walk(
+    run: Run,
+    knobs: tuple[int, int, int, int],
+    p: int,
+    k: int,
+    log: list[Transition] | None = None,
+    trail: list[tuple[int, int, int, int, int]] | None = None,
+    steps: dict[int, tuple[int, int]] | None = None,
+) -> tuple[int, int, int, int]:
+    """The state machine from arrival ``p``, closed with ``k`` failures counted:
+    ``(opens, refused_ok, refused, step)`` from there to the end of the run, or up to
+    the first later position ``p`` whose ``steps[p]`` is ``(k, step)`` (``step`` -1 when
+    the run ended first). ``trail`` collects ``(p, k, opens, refused_ok, refused)`` at
+    every step (each open or cooldown: the state the rest of the run depends on)."""
+    fail_max, reset_timeout_us, success_threshold, cooldown_cap_us = knobs
+    t, fidx, sidx, ra, cum_ok, streak = run.t, run.fidx, run.sidx, run.ra, run.cum_ok, run.streak
+    jumps = run.jumps()
+    nsucc, srank, frank, nfail, nra = jumps.nsucc, jumps.srank, jumps.frank, jumps.nfail, jumps.nra
+    reach_after = jumps.reach_after(run, fail_max)
+    n, nf, ns, first = run.n, len(fidx), len(sidx), run.first
+    cooling = cooldown_cap_us > 0 and bool(run.raidx)
+    cool = jumps.cooldown_end(cooldown_cap_us) if cooling else None
     opens = refused_ok = refused = 0
-    p = k = 0  # next arrival to handle; failure counter (closed)
+    moved = False
     while p < n:
+        if trail is not None:
+            trail.append((p, k, opens, refused_ok, refused))
+        elif moved and steps is not None:
+            known = steps.get(p)
+            if known is not None and known[0] == k:
+                return opens, refused_ok, refused, known[1]
+        moved = True
         # closed from p with k failures counted: where does it open?
-        at = bisect_left(sidx, p)
-        s = sidx[at] if at < ns else n  # next success: resets the counter
-        fp = bisect_left(fidx, p)
+        s = nsucc[p]  # next success: resets the counter
+        fp = frank[p]
         j = fp + fail_max - k - 1
-        if j < nf and fidx[j] < s:
-            o = fidx[j]
-        else:
-            at = bisect_right(reach, s)
-            o = reach[at] if at < nreach else n
-        r = n
-        if nr:
-            at = bisect_left(raidx, p)
-            r = raidx[at] if at < nr else n
-        if r < o:  # a Retry-After cooldown before the breaker would open
-            fr = bisect_left(fidx, r, fp)
+        o = fidx[j] if j < nf and fidx[j] < s else reach_after[s + 1]
+        r = nra[p] if cool is not None else n
+        if cool is not None and r < o:  # a Retry-After cooldown before it would open
+            fr = frank[r]
             k = k + fr - fp + 1 if s > r else streak[fr]
-            q = bisect_left(t, t[r] + min(ra[r], cooldown_cap_us), r + 1)
+            q = cool[r]
             lo = r + 1 if r + 1 > first else first
             if q > lo:
                 refused_ok += cum_ok[q] - cum_ok[lo]
@@ -134,7 +196,7 @@ def run_breaker(
         while True:  # open, then half-open trials, until it closes or the run ends
             opened = t[failed]
             until = opened + reset_timeout_us
-            if nr and ra[failed] > 0:
+            if cooling and ra[failed] > 0:
                 until = max(until, opened + min(ra[failed], cooldown_cap_us))
             p = failed + 1
             q = bisect_left(t, until, p)
@@ -147,9 +209,8 @@ def run_breaker(
                 break
             if log is not None:
                 log.append((q, "open", "half_open"))
-            at = bisect_left(fidx, q)
-            jf = fidx[at] if at < nf else n
-            at = bisect_left(sidx, q) + success_threshold - 1
+            jf = nfail[q]
+            at = srank[q] + success_threshold - 1
             js = sidx[at] if at < ns else n
             if js < jf:
                 if log is not None:
@@ -163,4 +224,4 @@ def run_breaker(
                 log.append((jf, "half_open", "open"))
             opens += jf >= first
             failed = jf
-    return RunCounts(opens, refused_ok, refused - refused_ok)
+    return opens, refused_ok, refused, -1

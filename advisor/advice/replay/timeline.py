@@ -12,6 +12,7 @@ when the window opens; only calls inside the window are counted.
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,7 +38,8 @@ class Run:
     """
 
     __slots__ = (
-        "t", "fidx", "sidx", "raidx", "ra", "cum_ok", "streak", "n", "first", "up", "_reach"
+        "t", "fidx", "sidx", "raidx", "ra", "cum_ok", "streak", "n", "first", "up", "_reach",
+        "_jumps",
     )  # fmt: skip
 
     def __init__(
@@ -57,6 +59,7 @@ class Run:
         since = np.maximum.accumulate(np.where(outcome == OK, cum_fail, 0)) if t.size else cum_fail
         self.streak: list[int] = (cum_fail - since)[fails].tolist()
         self._reach: dict[int, list[int]] = {}
+        self._jumps: Jumps | None = None
 
     @property
     def failures(self) -> int:
@@ -71,6 +74,84 @@ class Run:
             streak = np.asarray(self.streak)
             found = np.asarray(self.fidx)[streak == fail_max].tolist()
             self._reach[fail_max] = found
+        return found
+
+    def codes(self) -> np.ndarray:
+        """Per arrival, its outcome code (``OK``, ``FAIL`` or ``NEUTRAL``)."""
+        codes = np.full(self.n, NEUTRAL, np.int8)
+        codes[self.fidx] = FAIL
+        codes[self.sidx] = OK
+        return codes
+
+    def differences(self, other: Run) -> list[int]:
+        """Indices of the arrivals at which ``other`` (the same arrivals under another
+        health) differs: in outcome, Retry-After or whether the host was up."""
+        if other.n != self.n or other.t != self.t:
+            raise ValueError("runs over different arrivals")
+        differ = (
+            (self.codes() != other.codes())
+            | (np.asarray(self.ra) != np.asarray(other.ra))
+            | (self.up != other.up)
+        )
+        found: list[int] = np.flatnonzero(differ).tolist()
+        return found
+
+    def jumps(self) -> Jumps:
+        """Lookup tables of where the next success, failure... lies (built once)."""
+        if self._jumps is None:
+            self._jumps = Jumps(self)
+        return self._jumps
+
+
+def _table(values: np.ndarray) -> array[int]:
+    """Compact integers indexed from Python (8 bytes each, no objects)."""
+    return array("q", np.ascontiguousarray(values, np.int64).tobytes())
+
+
+class Jumps:
+    """Per arrival index ``p`` (``0..n``) of a run, what the state machine would
+    otherwise find by binary search: the next success / failure / Retry-After failure at
+    or after ``p`` (``n`` when none) and the rank of ``p`` among the successes and
+    failures; per ``fail_max`` and cooldown cap, the tables ``reach_after`` and
+    ``cooldown_end`` (built on first use). Shared by every setting replayed over the run.
+    """
+
+    __slots__ = ("nsucc", "srank", "nfail", "frank", "nra", "_t", "_ra", "_reach", "_cool")
+
+    def __init__(self, run: Run) -> None:
+        n = run.n
+        at = np.arange(n + 1)
+        sidx = np.asarray(run.sidx, np.int64)
+        fidx = np.asarray(run.fidx, np.int64)
+        raidx = np.asarray(run.raidx, np.int64)
+        self.srank = _table(np.searchsorted(sidx, at))
+        self.frank = _table(np.searchsorted(fidx, at))
+        self.nsucc = _table(np.append(sidx, n)[np.searchsorted(sidx, at)])
+        self.nfail = _table(np.append(fidx, n)[np.searchsorted(fidx, at)])
+        self.nra = _table(np.append(raidx, n)[np.searchsorted(raidx, at)])
+        self._t = np.asarray(run.t, np.int64)
+        self._ra = np.asarray(run.ra, np.int64)
+        self._reach: dict[int, array[int]] = {}
+        self._cool: dict[int, array[int]] = {}
+
+    def reach_after(self, run: Run, fail_max: int) -> array[int]:
+        """``[i]``: the first failure at or after ``i`` that makes a streak exactly
+        ``fail_max`` long (``n`` when none); ``n + 2`` entries."""
+        found = self._reach.get(fail_max)
+        if found is None:
+            reach = np.asarray(run.reach(fail_max), np.int64)
+            at = np.searchsorted(reach, np.arange(run.n + 2))
+            found = self._reach[fail_max] = _table(np.append(reach, run.n)[at])
+        return found
+
+    def cooldown_end(self, cap_us: int) -> array[int]:
+        """``[r]`` for a failure ``r`` carrying a Retry-After: the first arrival after it
+        once its cooldown (capped at ``cap_us``) is over."""
+        found = self._cool.get(cap_us)
+        if found is None:
+            t = self._t
+            ends = np.searchsorted(t, t + np.minimum(self._ra, cap_us), side="left")
+            found = self._cool[cap_us] = _table(np.maximum(ends, np.arange(1, t.size + 1)))
         return found
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from advisor.advice.replay.evaluate import replay
+from advisor.advice.replay.evaluate import Imputed
 from advisor.advice.replay.machine import Setting, Transition, run_breaker
 from advisor.advice.replay.timeline import FAIL, NEUTRAL, OK, Run, Timeline, seconds_to_us
 from advisor.rule_settings import RuleSettings
@@ -103,19 +103,14 @@ def candidates(
     return [Setting(f, t, s, cap) for f in fails for t in resets for s in thresholds]
 
 
-def replay_costs(timeline: Timeline, setting: Setting) -> tuple[int, int]:
-    """(wasted, lost) of ``setting`` over one timeline."""
-    result = replay(timeline, setting, timings=False)
-    return result.wasted, result.lost
-
-
 def expected_costs(
-    timelines: list[Timeline], grid: list[Setting], w: float
+    timelines: list[Timeline] | Imputed, grid: list[Setting], w: float
 ) -> dict[Setting, Costs]:
     """Mean (wasted, lost) of each setting over the imputed timelines."""
+    imputed = timelines if isinstance(timelines, Imputed) else Imputed(timelines)
     result = {}
     for setting in grid:
-        pairs = [replay_costs(t, setting) for t in timelines]
+        pairs = imputed.costs(setting)
         result[setting] = Costs(
             float(np.mean([p[0] for p in pairs])), float(np.mean([p[1] for p in pairs])), w
         )
@@ -255,11 +250,12 @@ def decide(
     # fail_max x reset_timeout_s at today's threshold first; the other thresholds only
     # for the best few pairs (the threshold moves cost far less than the other two)
     first = [s for s in grid if s.success_threshold == current.success_threshold]
-    costs = expected_costs(timelines, [*first, current] if current not in first else first, w)
+    imputed = Imputed(timelines)
+    costs = expected_costs(imputed, [*first, current] if current not in first else first, w)
     best = sorted(first, key=lambda s: costs[s].cost)[:THRESHOLD_PAIRS]
     pairs = {(s.fail_max, s.reset_timeout_s) for s in best}
     rest = [s for s in grid if (s.fail_max, s.reset_timeout_s) in pairs and s not in costs]
-    costs.update(expected_costs(timelines, rest, w))
+    costs.update(expected_costs(imputed, rest, w))
     chosen, optimum = choose(costs, current, settings)
     share, n = (None, 0)
     if any(getattr(chosen, k) != getattr(current, k) for k in KNOBS):
