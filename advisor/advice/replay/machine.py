@@ -29,6 +29,7 @@ from typing import Any
 from advisor.advice.replay.timeline import Run
 
 Transition = tuple[int, str, str]  # (arrival index in its run, old state, new state)
+Trail = tuple[list[int], list[tuple[int, int, int, int]]]  # steps of a replay (``_walk``)
 
 
 @dataclass(frozen=True)
@@ -116,19 +117,20 @@ def run_breakers(
     counts. The same counts as ``run_breaker`` on each run, a fraction of the work.
     """
     knobs = (fail_max, reset_timeout_us, success_threshold, cooldown_cap_us)
-    trail: list[tuple[int, int, int, int, int]] = []
-    total = _walk(runs[0], knobs, 0, 0, None, trail)[:3]
-    starts = [state[0] for state in trail]
-    steps = {state[0]: (state[1], i) for i, state in enumerate(trail)}
+    starts: list[int] = []
+    trail: list[tuple[int, int, int, int]] = []
+    total = _walk(runs[0], knobs, 0, 0, None, (starts, trail))[:3]
     result = []
     for run, where in zip(runs, differ, strict=True):
         opens, ok, refused = total
         d = 0
         while d < len(where) and trail:
             i = bisect_right(starts, where[d]) - 1  # the last step before the difference
-            p, k, opens_i, ok_i, refused_i = trail[i]
-            more_opens, more_ok, more_refused, m = _walk(run, knobs, p, k, None, None, steps)
-            until = total if m < 0 else trail[m][2:]
+            k, opens_i, ok_i, refused_i = trail[i]
+            more_opens, more_ok, more_refused, m = _walk(
+                run, knobs, starts[i], k, None, None, (starts, trail)
+            )
+            until = total if m < 0 else trail[m][1:]
             opens += more_opens - (until[0] - opens_i)
             ok += more_ok - (until[1] - ok_i)
             refused += more_refused - (until[2] - refused_i)
@@ -145,14 +147,14 @@ def _walk(
     p: int,
     k: int,
     log: list[Transition] | None = None,
-    trail: list[tuple[int, int, int, int, int]] | None = None,
-    steps: dict[int, tuple[int, int]] | None = None,
+    record: Trail | None = None,
+    back: Trail | None = None,
 ) -> tuple[int, int, int, int]:
     """The state machine from arrival ``p``, closed with ``k`` failures counted:
-    ``(opens, refused_ok, refused, step)`` from there to the end of the run, or up to
-    the first later position ``p`` whose ``steps[p]`` is ``(k, step)`` (``step`` -1 when
-    the run ended first). ``trail`` collects ``(p, k, opens, refused_ok, refused)`` at
-    every step (each open or cooldown: the state the rest of the run depends on)."""
+    ``(opens, refused_ok, refused, step)`` from there to the end of the run (``step``
+    -1), or up to the first later step of ``back`` it is in. ``record`` collects every
+    step: ``p`` (the position the rest of the run depends on, increasing) and ``(k,
+    opens, refused_ok, refused)`` there (counts so far)."""
     fail_max, reset_timeout_us, success_threshold, cooldown_cap_us = knobs
     t, fidx, sidx, ra, cum_ok, streak = run.t, run.fidx, run.sidx, run.ra, run.cum_ok, run.streak
     jumps = run.jumps()
@@ -164,12 +166,13 @@ def _walk(
     opens = refused_ok = refused = 0
     moved = False
     while p < n:
-        if trail is not None:
-            trail.append((p, k, opens, refused_ok, refused))
-        elif moved and steps is not None:
-            known = steps.get(p)
-            if known is not None and known[0] == k:
-                return opens, refused_ok, refused, known[1]
+        if record is not None:
+            record[0].append(p)
+            record[1].append((k, opens, refused_ok, refused))
+        elif moved and back is not None:
+            step = bisect_left(back[0], p)
+            if step < len(back[0]) and back[0][step] == p and back[1][step][0] == k:
+                return opens, refused_ok, refused, step
         moved = True
         # closed from p with k failures counted: where does it open?
         s = nsucc[p]  # next success: resets the counter
