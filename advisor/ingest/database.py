@@ -129,9 +129,12 @@ def connect(database: str = ":memory:", *, read_only: bool = False) -> duckdb.Du
     con.execute("LOAD sqlite_scanner")
     con.execute("SET TimeZone = 'UTC'")
     # A bounded buffer that spills to the temp directory instead of failing at once
-    # (docs/design.md "Memory"); running out anyway is a one-line error (advisor.cli.app).
+    # (docs/design.md "Memory"); running out anyway is a one-line error (advisor.cli.common).
     con.execute(f"SET memory_limit = '{memory_limit() // 1024}KiB'")
     con.execute(f"SET temp_directory = {sql_literal(str(spill_dir()))}")
+    # Every query that hands rows on orders them itself: keeping the scan order would
+    # make DuckDB buffer (and forbid spilling) large intermediate results.
+    con.execute("SET preserve_insertion_order = false")
     # Never draw a progress bar on stdout (it would break --format json); Jupyter without
     # ipywidgets refuses the change, and draws nothing there anyway.
     with contextlib.suppress(duckdb.Error):

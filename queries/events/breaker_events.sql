@@ -44,10 +44,12 @@ SELECT
         OR etype IS NULL
         OR etype NOT IN ('state_change', 'success', 'failure', 'rejected', 'neutral')
         OR (etype = 'state_change' AND norm_state(coalesce(t.new_state, t.new)) IS NULL)
-        OR number_suspect(details, 'reset_timeout_s', t.reset_timeout_s)
-        OR number_suspect(details, 'retry_after_s', c.retry_after_s)
-        OR number_suspect(details, 'status', c.status)
-        OR number_suspect(details, 'elapsed_ms', c.elapsed_ms)
+        OR contains(details, '\')
+        OR CASE WHEN etype = 'state_change'
+            THEN number_suspect(details, 'reset_timeout_s', t.reset_timeout_s)
+            ELSE number_suspect(details, 'retry_after_s', c.retry_after_s)
+                OR number_suspect(details, 'status', c.status)
+                OR number_suspect(details, 'elapsed_ms', c.elapsed_ms) END
         OR seconds_problem('retry_after_s', c.retry_after_s) IS NOT NULL
         OR seconds_problem('reset_timeout_s', t.reset_timeout_s) IS NOT NULL
         OR finite_problem('elapsed_ms', c.elapsed_ms) IS NOT NULL

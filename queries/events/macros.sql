@@ -108,12 +108,12 @@ CREATE OR REPLACE MACRO number_problem(details, name, v) AS (
             || ' is not a number (' || json_kind(json_type(details, '$.' || name)) || ')'
     END
 );
--- A cheap superset of `number_problem` (no JSON parsing): the key may be present while
--- `v` is NULL (a non-number, or JSON null), or `v` may be a boolean (which
--- json_transform reads as 1 or 0). A key spelled with escapes only shows as a backslash.
+-- A cheap superset of `number_problem` (no JSON parsing) for details without a
+-- backslash (a key spelled with escapes, which the caller flags itself): the key may be
+-- present while `v` is NULL (a non-number, or JSON null), or `v` may be a boolean
+-- (which json_transform reads as 1 or 0).
 CREATE OR REPLACE MACRO number_suspect(details, name, v) AS (
-    CASE WHEN v IS NULL THEN contains(details, '"' || name || '"') OR contains(details, '\')
-        ELSE v IN (0, 1) END
+    CASE WHEN v IS NULL THEN contains(details, '"' || name || '"') ELSE v IN (0, 1) END
 );
 
 -- Roles the configuration gives a breaker of their own (docs/design.md "Breakers"): the
