@@ -10,7 +10,7 @@ nightly job's store); ``what_if`` replays one host under other settings;
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -130,13 +130,19 @@ def _analyze_cached(
         "analysis", found.generation, readable, later, [window.start, window.end],
         sorted(hosts or []), config, config.origins, settings.to_dict(),
     )  # fmt: skip
-    stored = cached.result(con, key)
+    stored = cached.result(con, key) if cache.reuse_analysis else None
     if stored is not None:
         return _stored_analysis(stored, window, found.sources, con, config, settings)
     opened = {s.path: len(s.warnings) for s in found.sources}
     cached.load_events(con, found.sources, horizon)
     analysis = analyze_window(
-        con, window, found.sources, hosts=hosts, config=config, settings=settings
+        con,
+        window,
+        found.sources,
+        hosts=hosts,
+        config=config,
+        settings=settings,
+        reuse=_Reuse(con, cached.host_digests(con)),
     )
     counted = {
         s.path: {"events": s.events, "skipped": s.skipped, "warnings": s.warnings[opened[s.path] :]}
@@ -217,6 +223,7 @@ def analyze_window(
     settings: RuleSettings,
     generated_at: datetime | None = None,
     replay: bool = True,
+    reuse: _Reuse | None = None,
 ) -> Analysis:
     """Metrics, evidence and advice for ``window`` over the ``events`` already in ``con``
     (filled from sources by ``analyze``, or from the history store by the nightly job);
@@ -224,7 +231,8 @@ def analyze_window(
 
     A host with a role's own breaker (docs/design.md "Breakers") is advised breaker by
     breaker: each from its own evidence, with its own current settings
-    (``config.effective(host, role)``); its row sums them and lists them."""
+    (``config.effective(host, role)``); its row sums them and lists them. ``reuse``
+    (the cache): a host whose advice inputs are unchanged takes its stored result."""
     if use_config(con, config):  # events finalised without this configuration's breakers
         refresh(con)
     compute_relations(con, window)
@@ -246,18 +254,27 @@ def analyze_window(
     for host in metrics:
         own = split.evidence.get((host, None)) if host in split else evidence[host]
         currents[host], origins[host] = current_settings(config, host, own)
+    only = [h for h in metrics if h not in split]
     advice, incidents = recommend(
-        evidence,
-        currents,
-        settings,
-        disabled=config.disabled,
-        only=[h for h in metrics if h not in split],
+        evidence, currents, settings, disabled=config.disabled, only=only if reuse is None else []
     )
+    keys: dict[str, str] = {}
+    if reuse is not None:  # the cache: advise only hosts without a stored result
+        for host in only:
+            parts = (window, currents[host], origins[host], config.effective(host))
+            keys[host] = reuse.key(host, *parts, _gap_limit(config, host), config.disabled,
+                                   settings, incidents)  # fmt: skip
+        reuse.look_up(keys)
+        fresh = {h: evidence[h] for h in only if h not in reuse.found}
+        advice = advise(fresh, currents, settings, disabled=config.disabled, incidents=incidents)
     split.advise(settings, config, incidents)
     wanted = {h.strip().lower() for h in hosts} if hosts else None
     results = []
     for host, values in metrics.items():
         if wanted is not None and host not in wanted:
+            continue
+        if reuse is not None and host in reuse.found:
+            results.append(reuse.found[host])
             continue
         result = HostResult(host=host, metrics=values, current=currents[host])
         result.current_origin = origins[host]
@@ -291,7 +308,11 @@ def analyze_window(
         incidents=incidents,
     )
     if replay:  # back-test each breaker change on the recorded traffic
-        attach_replay(analysis, timelines, split.timelines)
+        attach_replay(analysis, timelines, split.timelines, skip=reuse.found if reuse else None)
+    if reuse is not None:
+        reuse.save(
+            {h.host: h for h in results if h.host in keys and h.host not in reuse.found}, keys
+        )
     return analysis
 
 
@@ -299,6 +320,7 @@ def attach_replay(
     analysis: Analysis,
     timelines: dict[str, Timeline] | None = None,
     breaker_timelines: dict[BreakerKey, Timeline] | None = None,
+    skip: Collection[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Apply the replay's cross-check (``advice.replay.cross_check``) to every breaker
     with a replayable change: each such recommendation quotes ``evidence.replay``; when
@@ -311,6 +333,7 @@ def attach_replay(
         analysis: the analysis whose hosts' recommendations are checked (updated).
         timelines: recorded timelines by host, when already loaded.
         breaker_timelines: recorded timelines by (host, role), when already loaded.
+        skip: hosts already checked (results reused from the cache).
 
     Returns:
         The vetoed recommendations as contract dicts, each with its ``host`` (and
@@ -320,7 +343,9 @@ def attach_replay(
     def wanted(target: HostResult | BreakerResult) -> bool:
         return any(replayable(r, target.current) for r in target.recommendations)
 
-    hosts = [h for h in analysis.hosts if not h.breakers and wanted(h)]
+    hosts = [
+        h for h in analysis.hosts if not h.breakers and wanted(h) and h.host not in (skip or ())
+    ]
     owned = [(b, h) for h in analysis.hosts for b in h.breakers if wanted(b)]
     timelines = dict(timelines or {})
     breaker_timelines = dict(breaker_timelines or {})
@@ -467,6 +492,29 @@ def _gap_limit(config: BreakerConfig, host: str, role: str | None = None) -> flo
 
 def _early_probes(count: int) -> str:
     return f"{count} half-open probes were sent before the server's Retry-After deadline"
+
+
+@dataclass
+class _Reuse:
+    """Per-host results stored in the cache (attached to ``con``), keyed by the host's
+    events digest and everything else its advice depends on."""
+
+    con: duckdb.DuckDBPyConnection
+    digests: dict[str, str]
+    found: dict[str, HostResult] = field(default_factory=dict)
+
+    def key(self, host: str, *parts: Any) -> str:
+        return cached.key_of("host", host, self.digests.get(host), *parts)
+
+    def look_up(self, keys: dict[str, str]) -> None:
+        for host, key in keys.items():
+            stored = cached.result(self.con, key)
+            if stored is not None:
+                self.found[host] = _host_result(stored)
+
+    def save(self, results: dict[str, HostResult], keys: dict[str, str]) -> None:
+        for host, result in results.items():
+            cached.save_result(self.con, keys[host], result.to_dict())
 
 
 @dataclass

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from advisor.cli.common import AnalysisOptions, analysis_command, note_unmatched_hosts, run_entry
-from advisor.cli.options import OutputFormat, format_option
+from advisor.cli.options import CacheKeepDaysOpt, CacheOpt, OutputFormat, format_option
 
 
 @analysis_command()
@@ -53,6 +53,8 @@ def advise(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="List every source and its warnings.")
     ] = False,
+    cache: CacheOpt = None,
+    cache_keep_days: CacheKeepDaysOpt = None,
 ) -> None:
     """Per-host breaker metrics and tuning advice over a time window.
 
@@ -60,9 +62,19 @@ def advise(
     4 out of memory (--memory-limit); 70 internal error (traceback saved in the temp dir;
     -v prints it).
     """
-    analysis, breaker_config = options.analyze(
-        outputs={"--write-config": write_config, "--html": html, "--report-data": report_data_path}
-    )
+    outputs = {"--write-config": write_config, "--html": html, "--report-data": report_data_path}
+    store = None
+    if cache is not None:
+        from advisor.ingest.cache import Cache, lock_path
+
+        # the report needs the analysis's relations: a stored whole analysis has none
+        reports = html is not None or report_data_path is not None
+        store = Cache(cache, cache_keep_days, reuse_analysis=not reports)
+        outputs |= {"--cache": cache, "--cache (its lock file)": lock_path(cache)}
+    analysis, breaker_config = options.analyze(outputs=outputs, cache=store)
+    if store is not None and not quiet:
+        for note in store.notes:
+            typer.echo(f"Warning: {note}", err=True)
     if write_config is not None:
         from advisor.outputs.patch import write_config as save_config
 

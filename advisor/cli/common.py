@@ -43,6 +43,7 @@ from advisor.outputs.files import refuse_inputs
 from advisor.text import printable
 
 if TYPE_CHECKING:
+    from advisor.ingest.cache import Cache
     from advisor.model import Analysis
 
 
@@ -100,11 +101,12 @@ class AnalysisOptions:
         )
 
     def analyze(
-        self, outputs: dict[str, Path | None] | None = None
+        self, outputs: dict[str, Path | None] | None = None, cache: Cache | None = None
     ) -> tuple[Analysis, BreakerConfig]:
         """``analyze`` over these options; also returns the configuration it used.
         ``outputs`` (``{option: path}``) are refused before anything is read when one is
-        an input of the run (a source, the configuration, the rules file) or another output.
+        an input of the run (a source, the configuration, the rules file) or another output;
+        ``cache``: ``breaker-advise --cache``.
 
         Raises:
             UsageError: an output path is an input (and what ``analyze`` raises).
@@ -127,6 +129,7 @@ class AnalysisOptions:
             config=breaker_config,
             rules=self.rules,
             lost_weight=self.lost_weight,
+            cache=cache,
         )
         return analysis, breaker_config
 

@@ -98,6 +98,24 @@ MemoryLimitOpt = Annotated[
         "ulimit -v); beyond it, it spills to the system temp directory.",
     ),
 ]
+CacheOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--cache",
+        envvar="BREAKER_ADVISOR_CACHE",
+        show_envvar=True,
+        help="Keep the normalised events (and results) in this DuckDB file (*.duckdb) and "
+        "read only rows not seen before on the next run; the same output. Default: off.",
+    ),
+]
+CacheKeepDaysOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--cache-keep-days",
+        help="Days of events the cache keeps, counted back from its newest event (default 14).",
+        show_default=False,
+    ),
+]
 # nightly analyses one UTC day (--night): it takes these only to refuse them clearly.
 RefusedWindowOpt = Annotated[str | None, typer.Option("--window-s", hidden=True)]
 RefusedUntilOpt = Annotated[str | None, typer.Option("--until", hidden=True)]

@@ -35,6 +35,8 @@ from advisor.ingest.database import connect, quote_identifier, sql_literal
 from advisor.ingest.events import collect_problems, finalize_events
 from advisor.ingest.incremental import stage_new_rows, write_ingest
 from advisor.ingest.store import ALIAS, SCHEMA_VERSION, check_schema, lock_path, store_lock
+
+__all__ = ["Cache", "lock_path"]
 from advisor.limits import MAX_RETENTION_DAYS
 from advisor.model import Source
 from advisor.resources import queries_dir
@@ -53,12 +55,17 @@ class Cache:
     caller should say on stderr (the cache was busy or rebuilt)."""
 
     path: Path
-    keep_days: int = DEFAULT_KEEP_DAYS
+    keep_days: int | None = DEFAULT_KEEP_DAYS  # None: the default
     lock_wait_s: float = 3.0
+    # reuse a stored whole analysis (its connection then holds no relations: off for the
+    # HTML report and the notebook views, which query them; per-host results still are)
+    reuse_analysis: bool = True
     notes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.path = Path(self.path)
+        if self.keep_days is None:
+            self.keep_days = DEFAULT_KEEP_DAYS
         if self.path.suffix != SUFFIX:
             raise UsageError(
                 f"--cache {self.path}: expected a file name ending in {SUFFIX} (never read "
@@ -83,7 +90,7 @@ class Refreshed:
 @once
 def code_version() -> str:
     """A digest of the package's code and queries: results of other code never match."""
-    digest = hashlib.sha256(__version__.encode())
+    digest = hashlib.sha256(f"{__version__} duckdb {duckdb.__version__}".encode())
     package = Path(__file__).resolve().parent.parent
     files = [*package.rglob("*.py"), *package.rglob("*.yaml"), *queries_dir().rglob("*.sql")]
     for path in sorted(files):
@@ -212,13 +219,13 @@ def refresh(
         newest = con.execute(queries.load("cache/newest"), {"not_after": not_after}).fetchall()
         before = _stored(con)
         if newest[0][0] is not None:
-            now = datetime.now(UTC)
+            now, keep_days = datetime.now(UTC), cache.keep_days or DEFAULT_KEEP_DAYS
             queries.run_script(
                 con,
                 "cache/prune",
                 {
-                    "keep_from": newest[0][0] - timedelta(days=cache.keep_days),
-                    "results_from": now - timedelta(days=cache.keep_days),
+                    "keep_from": newest[0][0] - timedelta(days=keep_days),
+                    "results_from": now - timedelta(days=keep_days),
                 },
             )
         if ingest.new_events or bad_rows or ingest.replaced or _stored(con) != before:
@@ -269,6 +276,11 @@ def load_events(con: duckdb.DuckDBPyConnection, sources: list[Source], not_after
     by_path = {s.path: s for s in sources}
     collect_problems(con, by_path, not_after)
     finalize_events(con, by_path)
+
+
+def host_digests(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Per host, a digest of all of its rows in ``events`` (a key part of its results)."""
+    return dict(con.execute(queries.load("cache/host_digests")).fetchall())
 
 
 def result(con: duckdb.DuckDBPyConnection, key: str) -> Any:
