@@ -229,7 +229,7 @@ def score_run(
         current = Setting.from_current(host.current)
         advised = current
         confidence = {}
-        for rec in host.recommendations:
+        for rec in contract(host):
             if rec["parameter"] in KNOBS and rec["suggested"] != rec["current"]:
                 advised = advised.with_value(rec["parameter"], rec["suggested"])
                 confidence[rec["parameter"]] = rec["confidence"]
@@ -248,7 +248,7 @@ def score_run(
             label, host.host, int(host.metrics["calls"]), current, advised, best,
             cost_now, cost_adv, cost_best, confidence, right,
             reasons=[f"{r['parameter']}: {r['rule']}: {' '.join(r['reasons'])[:160]}"
-                     for r in host.recommendations],
+                     for r in contract(host)],
         )  # fmt: skip
         score.other = other_knobs(host, spec)
         scores.append(score)
@@ -256,11 +256,16 @@ def score_run(
     return scores
 
 
+def contract(host: Any) -> list[dict[str, Any]]:
+    """A host's recommendations as contract dicts (a ``--baseline`` run gives dicts)."""
+    return [r if isinstance(r, dict) else r.to_dict() for r in host.recommendations]
+
+
 def other_knobs(host: Any, spec: dict[str, Any]) -> list[str]:
     """Direction findings for rate_limit and retry_after_cap_s (not on the grid)."""
     found = []
     windows = (spec.get("rate_limit") or {}).get("windows") or []
-    recs = {r["parameter"]: r for r in host.recommendations if r["suggested"] != r["current"]}
+    recs = {r["parameter"]: r for r in contract(host) if r["suggested"] != r["current"]}
     cap = host.current.get("retry_after_cap_s") or 0
     if "rate_limit" in recs and not windows:
         found.append("wrong: rate_limit on a host that was never throttled")
