@@ -36,7 +36,7 @@ from advisor.advice.rules import collect_evidence, load_rule_settings, recommend
 from advisor.advice.rules.engine import HostAdvice, advise
 from advisor.advice.rules.evidence import HostEvidence, collect_breaker_evidence
 from advisor.config import BreakerConfig, load_config
-from advisor.errors import UsageError
+from advisor.errors import UsageError, first_line
 from advisor.ingest import cache as cached
 from advisor.ingest.breakers import refresh, role_breakers, several, use_config
 from advisor.ingest.cache import Cache
@@ -97,9 +97,14 @@ def analyze(
         with cached.opened(cache, sources) as store:
             if store is not None:  # else busy or unusable (said in cache.notes): uncached
                 use_config(store, breaker_config)
-                return _analyze_cached(
-                    store, cache, sources, window_s, until, hosts, breaker_config, settings
-                )
+                try:
+                    return _analyze_cached(
+                        store, cache, sources, window_s, until, hosts, breaker_config, settings
+                    )
+                except cached.DAMAGE as exc:  # deleted on release, built again next time
+                    cache.damaged = True
+                    what = f"cache {cache.path} damaged ({first_line(exc)})"
+                    cache.notes.append(f"{what}; read uncached, built again next time")
     con = connect()
     use_config(con, breaker_config)  # roles with a breaker of their own, for the events
     found = open_sources(con, sources)

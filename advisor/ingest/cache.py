@@ -46,6 +46,10 @@ SUFFIX = ".duckdb"  # source discovery (*.sqlite3, *.sqlite, *.db) never picks i
 DEFAULT_KEEP_DAYS = 14
 MAX_KEEP_DAYS = MAX_RETENTION_DAYS
 SINCE_EVER = datetime.min.replace(tzinfo=UTC)  # the cache keeps rows of any time
+KEEP_RESULTS = 5000  # stored results kept (a few KB each), the most recently used
+# DuckDB errors that mean the file is damaged (not a bug in a query): the run goes on
+# uncached and the file is built again next time
+DAMAGE = (duckdb.IOException, duckdb.InternalException, duckdb.SerializationException)
 ENV_CACHE = "BREAKER_ADVISOR_CACHE"  # read by the CLI option
 
 
@@ -61,6 +65,7 @@ class Cache:
     # HTML report and the notebook views, which query them; per-host results still are)
     reuse_analysis: bool = True
     notes: list[str] = field(default_factory=list)
+    damaged: bool = False  # found damaged while in use: deleted when released
 
     def __post_init__(self) -> None:
         self.path = Path(self.path)
@@ -133,6 +138,8 @@ def opened(
         finally:  # the connection lives on (the analysis's relations are in memory)
             with contextlib.suppress(duckdb.Error):
                 con.execute(f"DETACH {ALIAS}")
+            if cache.damaged:  # still under the lock
+                _delete(cache.path)
 
 
 def _reason(exc: StoreError) -> str:
@@ -166,13 +173,17 @@ def _attach(cache: Cache) -> duckdb.DuckDBPyConnection | None:
                 )
                 return None
             cache.notes.append(f"cache {cache.path} was damaged ({first_line(exc)}); built again")
-            for damaged in (cache.path, cache.path.with_name(cache.path.name + ".wal")):
-                with contextlib.suppress(FileNotFoundError):
-                    damaged.unlink()
+            _delete(cache.path)
         except UsageError:
             con.close()
             raise
     return None  # pragma: no cover (the loop returns)
+
+
+def _delete(path: Path) -> None:
+    for damaged in (path, path.with_name(path.name + ".wal")):
+        with contextlib.suppress(FileNotFoundError):
+            damaged.unlink()
 
 
 def _open_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
@@ -226,6 +237,7 @@ def refresh(
                 {
                     "keep_from": newest[0][0] - timedelta(days=keep_days),
                     "results_from": now - timedelta(days=keep_days),
+                    "keep_results": KEEP_RESULTS,
                 },
             )
         if ingest.new_events or bad_rows or ingest.replaced or _stored(con) != before:
