@@ -90,6 +90,17 @@ class FleetIncident:
             "p_value": float(f"{self.p_value:.3g}"),
         }
 
+    @classmethod
+    def from_dict(cls, item: Mapping[str, Any]) -> FleetIncident:
+        """An incident read back from its contract entry (the cache)."""
+        return cls(
+            start=datetime.fromisoformat(item["start"]),
+            end=datetime.fromisoformat(item["end"]),
+            hosts=list(item["hosts"]),
+            active_hosts=item["active_hosts"],
+            p_value=item["p_value"],
+        )
+
     def describe(self) -> str:
         return (
             f"fleet incident {iso_z(self.start)}: {len(self.hosts)} of {self.active_hosts} "
@@ -232,6 +243,28 @@ class HostResult:
             | _advice_dict(self)
             | ({"breakers": [b.to_dict() for b in self.breakers]} if self.breakers else {})
         )
+
+    @classmethod
+    def from_dict(cls, item: Mapping[str, Any]) -> HostResult:
+        """A host's result read back from its contract entry (the cache)."""
+        breakers = [
+            BreakerResult(host=item["host"], role=b["role"], **_advice_fields(b))
+            for b in item.get("breakers", [])
+        ]
+        return cls(host=item["host"], breakers=breakers, **_advice_fields(item))
+
+
+def _advice_fields(item: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields a host and a breaker share, from a contract entry (``_advice_dict``'s
+    inverse)."""
+    return {
+        "metrics": item["metrics"],
+        "current": item["current"],
+        "current_origin": item["current_origin"],
+        "recommendations": [Recommendation.from_dict(r) for r in item["recommendations"]],
+        "unchanged_reason": item["unchanged_reason"],
+        "warnings": list(item["warnings"]),
+    }
 
 
 def _advice_dict(result: HostResult | BreakerResult) -> dict[str, Any]:

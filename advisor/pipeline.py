@@ -51,7 +51,6 @@ from advisor.model import (
     BreakerResult,
     FleetIncident,
     HostResult,
-    Recommendation,
     Source,
 )
 from advisor.rule_settings import RuleSettings
@@ -179,43 +178,14 @@ def _stored_analysis(
     return Analysis(
         window=window,
         sources=sources,
-        hosts=[_host_result(h) for h in stored["hosts"]],
+        hosts=[HostResult.from_dict(h) for h in stored["hosts"]],
         notes=list(stored["notes"]),
         generated_at=generation_time(),
         con=con,
         config=config,
         settings=settings,
-        incidents=[
-            FleetIncident(
-                start=datetime.fromisoformat(i["start"]),
-                end=datetime.fromisoformat(i["end"]),
-                hosts=i["hosts"],
-                active_hosts=i["active_hosts"],
-                p_value=i["p_value"],
-            )
-            for i in stored["incidents"]
-        ],  # fmt: skip
+        incidents=[FleetIncident.from_dict(i) for i in stored["incidents"]],
     )
-
-
-def _host_result(item: dict[str, Any]) -> HostResult:
-    """A host's result from its contract entry."""
-    breakers = [
-        BreakerResult(host=item["host"], role=b["role"], **_advice_fields(b))
-        for b in item.get("breakers", [])
-    ]
-    return HostResult(host=item["host"], breakers=breakers, **_advice_fields(item))
-
-
-def _advice_fields(item: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "metrics": item["metrics"],
-        "current": item["current"],
-        "current_origin": item["current_origin"],
-        "recommendations": [Recommendation.from_dict(r) for r in item["recommendations"]],
-        "unchanged_reason": item["unchanged_reason"],
-        "warnings": list(item["warnings"]),
-    }
 
 
 def analyze_window(
@@ -515,7 +485,7 @@ class _Reuse:
         for host, key in keys.items():
             stored = cached.result(self.con, key)
             if stored is not None:
-                self.found[host] = _host_result(stored)
+                self.found[host] = HostResult.from_dict(stored)
 
     def save(self, results: dict[str, HostResult], keys: dict[str, str]) -> None:
         for host, result in results.items():
