@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from advisor.cli.common import advisor_errors
-from advisor.cli.options import OutputFormat, format_option
+from advisor.cli.options import OutputFormat, TableOrJsonOpt
 from advisor.config import KNOB_KEYS, load_config
 from advisor.errors import UsageError
 from advisor.telemetry.control import Override, close_host, open_host
@@ -92,10 +92,7 @@ def show(
             "--config", help="breakers.yaml (default: $DOCSTOKG_BREAKERS_YAML, else built-ins)."
         ),
     ] = None,
-    output_format: Annotated[
-        OutputFormat,
-        format_option(OutputFormat.table, OutputFormat.json, help="table or json."),
-    ] = OutputFormat.table,
+    output_format: TableOrJsonOpt = OutputFormat.table,
 ) -> None:
     """Per host: state last recorded in the manifest, cooldown, last transition, config."""
     with advisor_errors():

@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from advisor.cli.common import AnalysisOptions, analysis_command
+from advisor.cli.options import QuietOpt, TracebackOpt
 from advisor.errors import UsageError
 from advisor.limits import date_in_range
 
@@ -58,11 +59,8 @@ def nightly(
             help="UTC day to analyse, YYYY-MM-DD, 1970-01-01 to 8999-12-31 (default yesterday).",
         ),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No messages on stderr.")] = False,
-    verbose: Annotated[
-        bool,
-        typer.Option("--verbose", "-v", help="On an internal error, print the traceback."),
-    ] = False,
+    quiet: QuietOpt = False,
+    verbose: TracebackOpt = False,
 ) -> None:
     """Nightly job: incremental history, stable advice, dated HTML reports with trends.
 

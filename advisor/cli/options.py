@@ -142,3 +142,14 @@ def format_option(*formats: OutputFormat, help: str) -> Any:
     return typer.Option(
         "--format", "-f", parser=parse, metavar="[" + "|".join(names) + "]", help=help
     )
+
+
+TableOrJsonOpt = Annotated[
+    OutputFormat, format_option(OutputFormat.table, OutputFormat.json, help="table or json.")
+]
+"""``--format table|json`` of the commands without a YAML patch (replay, breaker show)."""
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No messages on stderr.")]
+TracebackOpt = Annotated[
+    bool, typer.Option("--verbose", "-v", help="On an internal error, print the traceback.")
+]
+"""``--verbose`` of the commands whose only extra output is an internal error's traceback."""

@@ -12,7 +12,7 @@ from rich.console import Console
 from advisor.advice.replay import Grid, default_grid, parse_values
 from advisor.advice.rules import load_rule_settings
 from advisor.cli.common import AnalysisOptions, analysis_command
-from advisor.cli.options import OutputFormat, format_option
+from advisor.cli.options import OutputFormat, TableOrJsonOpt
 from advisor.limits import MAX_COUNT, MAX_DURATION_S, number_in
 from advisor.outputs.whatif import render_what_if
 from advisor.pipeline import what_if
@@ -55,10 +55,7 @@ def replay(
             "--grid-reset-timeout-s", help="reset_timeout_s values to search, e.g. 10,30,60,120."
         ),
     ] = None,
-    output_format: Annotated[
-        OutputFormat,
-        format_option(OutputFormat.table, OutputFormat.json, help="table or json."),
-    ] = OutputFormat.table,
+    output_format: TableOrJsonOpt = OutputFormat.table,
 ) -> None:
     """Replay a host's recorded calls under today's breaker setting and a candidate.
 

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from advisor.cli.common import AnalysisOptions, analysis_command, note_unmatched_hosts
+from advisor.cli.options import QuietOpt, TracebackOpt
 from advisor.errors import UsageError
 from advisor.outputs.files import refuse_inputs
 
@@ -31,11 +32,8 @@ def report(
             "instead of analysing SOURCES.",
         ),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No messages on stderr.")] = False,
-    verbose: Annotated[
-        bool,
-        typer.Option("--verbose", "-v", help="On an internal error, print the traceback."),
-    ] = False,
+    quiet: QuietOpt = False,
+    verbose: TracebackOpt = False,
 ) -> None:
     """Write the HTML tuning report: summary, fleet charts, one section per host.
 
