@@ -64,6 +64,28 @@ class BreakerSettings:
         return out
 
 
+ROLLING_KEYS = ("enabled", "window_s", "threshold_failures", "cooldown_s")
+
+
+@dataclass(frozen=True)
+class RollingSettings:
+    """``advanced.rolling``: ``threshold_failures`` failures of one host within
+    ``window_s`` seconds refuse its calls for ``cooldown_s`` seconds (docs/design.md)."""
+
+    enabled: bool = False
+    window_s: float = 60.0
+    threshold_failures: int = 10
+    cooldown_s: float = 60.0
+
+    def to_dict(self) -> dict[str, bool | int | float]:
+        """The keys of ``advanced.rolling``; whole-number floats as ``int``."""
+        out: dict[str, bool | int | float] = {}
+        for key in ROLLING_KEYS:
+            value = getattr(self, key)
+            out[key] = int(value) if isinstance(value, float) and value.is_integer() else value
+        return out
+
+
 @dataclass
 class BreakerConfig:
     """Partial settings per layer, as configured; :meth:`effective` merges them.
@@ -107,6 +129,13 @@ class BreakerConfig:
                 if key in result:
                     result[key] = sources.get(key, "yaml")
         return result
+
+    def rolling_settings(self) -> RollingSettings | None:
+        """The rolling-window policy when ``advanced.rolling.enabled`` is true, else None
+        (keys not given take their built-in values)."""
+        if not self.rolling.get("enabled"):
+            return None
+        return RollingSettings(**{k: v for k, v in self.rolling.items() if k in ROLLING_KEYS})
 
     def configured_hosts(self) -> list[str]:
         """Sorted case-folded hosts with an entry of their own (host or host+role)."""
@@ -239,7 +268,7 @@ def _load_yaml(config: BreakerConfig, path: Path, label: str) -> None:
 
     advanced = _mapping(data.get("advanced"), label, "advanced")
     _check_keys(advanced, ("rolling",), label, "advanced.")
-    config.rolling = _mapping(advanced.get("rolling"), label, "advanced.rolling")
+    config.rolling = _rolling(advanced.get("rolling"), label)
 
     seen: dict[str, object] = {}
     for key, raw in _mapping(data.get("hosts"), label, "hosts").items():
@@ -304,6 +333,26 @@ def _check_keys(mapping: Iterable[object], allowed: Sequence[str], label: str, a
             raise ConfigError(
                 f"{label}: {at}{key}: unknown key; allowed keys: {', '.join(allowed)}"
             )
+
+
+def _rolling(raw: object, label: str) -> dict[str, object]:
+    """``advanced.rolling`` checked and typed: ``enabled`` a boolean, ``threshold_failures``
+    a positive integer, ``window_s`` / ``cooldown_s`` positive durations."""
+    where = "advanced.rolling"
+    mapping = _mapping(raw, label, where)
+    _check_keys(mapping, ROLLING_KEYS, label, f"{where}.")
+    values: dict[str, object] = {}
+    for key, value in mapping.items():
+        if key == "enabled":
+            if not isinstance(value, bool):
+                raise ConfigError(
+                    f"{label}: {where}.enabled: expected true or false, got {value!r}"
+                )
+            values[key] = value
+        else:
+            kind = "fail_max" if key == "threshold_failures" else "reset_timeout_s"
+            values[key] = _coerce(kind, value, label, f"{where}.{key}")
+    return values
 
 
 def _role(role: object, label: str, where: str) -> str:
