@@ -12,9 +12,11 @@ import typer
 from advisor.cli.advise import advise, advise_app, advise_main
 from advisor.cli.breaker import breaker_app
 from advisor.cli.common import internal_error, out_of_memory, run_entry
+from advisor.cli.export import export
 from advisor.cli.nightly import nightly
 from advisor.cli.replay import replay
 from advisor.cli.report import report
+from advisor.cli.serve import serve
 from advisor.cli.simulate import simulate
 
 app = typer.Typer(
@@ -31,6 +33,8 @@ app.command("simulate")(simulate)
 app.command("report")(report)
 app.command("nightly")(nightly)
 app.command("replay")(replay)
+app.command("export")(export)
+app.command("serve")(serve)
 
 
 def main() -> None:

@@ -1,0 +1,92 @@
+"""``breaker-advisor export``: the analysis as Prometheus / OpenMetrics text, for
+node_exporter's textfile collector or any scraper that reads files.
+
+Registered by ``advisor.cli.app``; the analysis options come from ``advisor.cli.common``
+(the same as ``breaker-advise``), the exposition from ``advisor.outputs.openmetrics``.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from advisor.cli.common import AnalysisOptions, analysis_command, note_unmatched_hosts
+from advisor.cli.options import CacheKeepDaysOpt, CacheOpt, QuietOpt, TracebackOpt
+
+if TYPE_CHECKING:
+    from advisor.ingest.cache import Cache
+
+
+def cache_of(path: Path | None, keep_days: int | None) -> tuple[Cache | None, dict[str, Path]]:
+    """The ``--cache`` of one run (None without it) and the files it writes, to refuse
+    as sources."""
+    if path is None:
+        return None, {}
+    from advisor.ingest.cache import Cache, lock_path
+
+    return Cache(path, keep_days), {"--cache": path, "--cache (its lock file)": lock_path(path)}
+
+
+class TextFormat(StrEnum):
+    """``--format``: advisor.outputs.openmetrics.ExportFormat, declared here so that
+    ``--help`` does not import prometheus_client."""
+
+    openmetrics = "openmetrics"
+    prometheus = "prometheus"
+
+
+@analysis_command()
+def export(
+    options: AnalysisOptions,
+    output_format: Annotated[
+        TextFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="openmetrics (OpenMetrics 1.0 text) or prometheus (the text format "
+            "node_exporter's textfile collector reads).",
+        ),
+    ] = TextFormat.openmetrics,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="File to write atomically (e.g. a *.prom file in node_exporter's "
+            "--collector.textfile.directory); default: stdout.",
+        ),
+    ] = None,
+    cache: CacheOpt = None,
+    cache_keep_days: CacheKeepDaysOpt = None,
+    quiet: QuietOpt = False,
+    verbose: TracebackOpt = False,
+) -> None:
+    """Per-breaker metrics and advised settings as Prometheus / OpenMetrics text.
+
+    Exit codes: 0 written; 1 written but a source could not be read; 2 usage error;
+    4 out of memory (--memory-limit); 70 internal error.
+    """
+    from advisor.outputs.openmetrics import ExportFormat, exposition, write_exposition
+
+    store, outputs = cache_of(cache, cache_keep_days)
+    analysis, _ = options.analyze(outputs={"--out": out, **outputs}, cache=store)
+    chosen = ExportFormat(output_format.value)
+    if out is None:
+        sys.stdout.buffer.write(exposition(analysis, chosen))
+        sys.stdout.flush()
+    else:
+        write_exposition(analysis, out, chosen)
+    if not quiet:
+        for note in store.notes if store is not None else []:
+            typer.echo(f"Warning: {note}", err=True)
+        note_unmatched_hosts(options.host, analysis)
+        for source in analysis.unreadable_sources:
+            typer.echo(f"Error: {source.path}: not analysed: {source.error}", err=True)
+        if out is not None:
+            typer.echo(f"wrote {out}", err=True)
+    if analysis.unreadable_sources:
+        raise typer.Exit(1)
