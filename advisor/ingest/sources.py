@@ -13,6 +13,7 @@ import errno
 import fcntl
 import glob
 import os
+import re
 import shutil
 import sqlite3
 import stat
@@ -259,13 +260,11 @@ def inspect(path: Path) -> Source:
     try:
         with closing(sqlite3.connect(uri, uri=True, timeout=2.0)) as con:
             con.text_factory = lambda data: data.decode("utf-8", "replace")  # odd names
-            names = [
-                row[0]
-                for row in con.execute(
-                    "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name"
-                )
-            ]
-            for name in names:
+            views: dict[str, str] = {}
+            for name, kind, sql in con.execute(
+                "SELECT name, type, sql FROM sqlite_master WHERE type IN ('table', 'view') "
+                "ORDER BY name"
+            ).fetchall():
                 cols = {
                     row[1].lower(): row[2].upper()
                     for row in con.execute("SELECT * FROM pragma_table_info(?)", (name,))
@@ -274,12 +273,26 @@ def inspect(path: Path) -> Source:
                 if layout:
                     source.tables[name] = layout.name
                     source.columns[name] = cols
+                    if kind == "view":
+                        views[name] = sql or ""
+            _drop_derived_views(source, views)
     except sqlite3.DatabaseError as exc:
         source.error = _explain(exc)
         return source
     if not source.tables:
         source.error = f"no breaker telemetry table ({layout_names()})"
     return source
+
+
+def _drop_derived_views(source: Source, views: dict[str, str]) -> None:
+    """Forget telemetry views that select from a telemetry table read already (the
+    seed-compatible writer's ``breaker_state_transitions`` over ``breaker_events``): their
+    events would count twice. A view over other tables is read like a table."""
+    tables = [name for name in source.tables if name not in views]
+    for name, sql in views.items():
+        if any(re.search(rf"(?<![\w$]){re.escape(t)}(?![\w$])", sql, re.I) for t in tables):
+            del source.tables[name]
+            del source.columns[name]
 
 
 def has_numeric_affinity(declared: str) -> bool:

@@ -3,6 +3,12 @@
 A cooldown comes from a server's Retry-After or an operator's ``breaker open``. The
 SQLite store shares them between the worker processes (and the operator's CLI) that
 point at one file: ``DOCSTOKG_BREAKER_COOLDOWN_STORE=sqlite:///var/run/x/cooldowns.db``.
+
+The store is also the operator's channel to breakers held in workers' memory: an entry's
+``kind`` is ``cooldown`` (a Retry-After: refuse until ``until``), ``open`` (an operator's
+hold: refuse until ``until``, recorded by each registry as a manual transition) or
+``close`` (an operator's release: each registry closes its breakers of that host on its
+next call to it, and records that, until ``until``).
 """
 
 from __future__ import annotations
@@ -21,26 +27,35 @@ from advisor.errors import ConfigError, TelemetryError
 from advisor.telemetry._sqlite import connect, in_transaction, retry_busy
 
 ENV_STORE = "DOCSTOKG_BREAKER_COOLDOWN_STORE"
+KINDS = ("cooldown", "open", "close")
 
 
 @dataclass(frozen=True)
 class Cooldown:
-    """One host's deadline: calls are refused while ``now < until`` (epoch seconds)."""
+    """One host's entry: calls are refused while ``now < until`` (epoch seconds), unless
+    ``kind`` is ``close`` (an operator's release, obeyed until ``until``)."""
 
     host: str
     until: float
     reason: str = ""
     set_at: float | None = None
+    kind: str = "cooldown"
 
     def active(self, now: float | None = None) -> bool:
         """Whether the deadline is still ahead of ``now`` (wall clock when None)."""
         return self.until > (time.time() if now is None else now)
 
+    def refuses(self, now: float) -> bool:
+        """Whether calls are refused at ``now`` (a hold or Retry-After, not a release)."""
+        return self.kind != "close" and self.until > now
+
 
 class CooldownStore(Protocol):
     """What the registry and the operator commands need from a store."""
 
-    def set(self, host: str, until: float, reason: str = "") -> Cooldown: ...
+    def set(
+        self, host: str, until: float, reason: str = "", kind: str = "cooldown"
+    ) -> Cooldown: ...
 
     def get(self, host: str) -> Cooldown | None: ...
 
@@ -61,9 +76,11 @@ class InMemoryCooldownStore:
         self._items: dict[str, Cooldown] = {}
         self._lock = threading.Lock()
 
-    def set(self, host: str, until: float, reason: str = "") -> Cooldown:
-        """Set (replace) ``host``'s deadline."""
-        cooldown = Cooldown(_key(host), float(until), reason, time.time())
+    def set(
+        self, host: str, until: float, reason: str = "", kind: str = "cooldown"
+    ) -> Cooldown:
+        """Set (replace) ``host``'s entry."""
+        cooldown = Cooldown(_key(host), float(until), reason, time.time(), _kind(kind))
         with self._lock:
             self._items[cooldown.host] = cooldown
         return cooldown
@@ -99,8 +116,9 @@ class SQLiteCooldownStore:
 
     SCHEMA = (
         "CREATE TABLE IF NOT EXISTS breaker_cooldowns "
-        "(host TEXT PRIMARY KEY, until REAL NOT NULL, reason TEXT, set_at REAL)"
+        "(host TEXT PRIMARY KEY, until REAL NOT NULL, reason TEXT, set_at REAL, kind TEXT)"
     )
+    _COLUMNS = "host, until, reason, set_at, coalesce(kind, 'cooldown')"
 
     def __init__(self, path: str | os.PathLike[str], *, busy_timeout_s: float = 10.0) -> None:
         self.path = Path(path)
@@ -118,24 +136,26 @@ class SQLiteCooldownStore:
         """
         return cls(parse_store_url(url))
 
-    def set(self, host: str, until: float, reason: str = "") -> Cooldown:
-        """Set (replace) ``host``'s deadline.
+    def set(
+        self, host: str, until: float, reason: str = "", kind: str = "cooldown"
+    ) -> Cooldown:
+        """Set (replace) ``host``'s entry.
 
         Raises:
             TelemetryError: the file cannot be written.
         """
-        cooldown = Cooldown(_key(host), float(until), reason, time.time())
+        cooldown = Cooldown(_key(host), float(until), reason, time.time(), _kind(kind))
         self._write(
-            "INSERT OR REPLACE INTO breaker_cooldowns (host, until, reason, set_at) "
-            "VALUES (?, ?, ?, ?)",
-            (cooldown.host, cooldown.until, cooldown.reason, cooldown.set_at),
+            "INSERT OR REPLACE INTO breaker_cooldowns (host, until, reason, set_at, kind) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (cooldown.host, cooldown.until, cooldown.reason, cooldown.set_at, cooldown.kind),
         )
         return cooldown
 
     def get(self, host: str) -> Cooldown | None:
         """``host``'s stored cooldown (possibly expired), or None."""
         rows = self._read(
-            "SELECT host, until, reason, set_at FROM breaker_cooldowns WHERE host = ?",
+            f"SELECT {self._COLUMNS} FROM breaker_cooldowns WHERE host = ?",
             (_key(host),),
         )
         return Cooldown(*rows[0]) if rows else None
@@ -147,7 +167,7 @@ class SQLiteCooldownStore:
     def all(self) -> list[Cooldown]:
         """Every stored cooldown, by host."""
         rows = self._read(
-            "SELECT host, until, reason, set_at FROM breaker_cooldowns ORDER BY host", ()
+            f"SELECT {self._COLUMNS} FROM breaker_cooldowns ORDER BY host", ()
         )
         return [Cooldown(*row) for row in rows]
 
@@ -170,6 +190,13 @@ class SQLiteCooldownStore:
         def prepare() -> None:
             con.execute("PRAGMA journal_mode=WAL")
             con.execute(self.SCHEMA)
+            columns = {row[1] for row in con.execute("PRAGMA table_info(breaker_cooldowns)")}
+            if "kind" not in columns:  # a store written before operator releases existed
+                try:
+                    con.execute("ALTER TABLE breaker_cooldowns ADD COLUMN kind TEXT")
+                except sqlite3.OperationalError as exc:
+                    if "duplicate column" not in str(exc):  # another process added it
+                        raise
 
         try:
             retry_busy(prepare, self.path, self.busy_timeout_s)
@@ -201,6 +228,12 @@ class SQLiteCooldownStore:
 
             retry_busy(run, self.path, self.busy_timeout_s)
             return rows
+
+
+def _kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise ValueError(f"cooldown kind {kind!r}: expected one of {', '.join(KINDS)}")
+    return kind
 
 
 def parse_store_url(url: str) -> Path:

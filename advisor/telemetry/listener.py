@@ -4,6 +4,9 @@ pybreaker runs ``on_success()`` (which may close a half-open breaker) *before* t
 listeners' ``success()``, so the state a call ran in is captured in ``before_call`` and
 recorded as the call's ``state``: a successful half-open trial is ``half_open``.
 Telemetry never breaks a call: a write error is logged, not raised into pybreaker.
+A resolver's breaker (``scope="resolver"``) writes its resolver name in ``host`` and
+``"scope": "resolver"`` in every row's details. With ``DOCSTOKG_BREAKER_DEBUG=1`` each
+admitted call, outcome and state change is logged at DEBUG (logger ``advisor.telemetry``).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from advisor.errors import AdvisorError
 from advisor.telemetry.writer import MAX_SECONDS, ManifestWriter, encode_json, finite_details
 
 log = logging.getLogger(__name__)
+debug_log = logging.getLogger("advisor.telemetry")
 
 STATE_NAMES = {
     pybreaker.STATE_CLOSED: "closed",
@@ -145,6 +149,8 @@ class TelemetryListener(pybreaker.CircuitBreakerListener):
         writer: where events go.
         role: fixed role of a role-specific breaker; else the role given to ``begin``.
         clock: epoch seconds now; the event ``ts`` and ``elapsed_ms`` come from it.
+        scope: ``"resolver"`` for a resolver's breaker (``host`` is then the resolver's
+            name); None for a host's.
     """
 
     def __init__(
@@ -154,13 +160,20 @@ class TelemetryListener(pybreaker.CircuitBreakerListener):
         *,
         role: str | None = None,
         clock: Clock | None = None,
+        scope: str | None = None,
     ) -> None:
         self.host = host
         self.role = role
+        self.scope = scope
         self._writer = writer
         self._clock = clock or time.time
         self._local = threading.local()
-        self._tail = f',"run_id":{writer.run_id_json}}}'
+        self._label: Callable[[str | None], str | None] = getattr(
+            writer, "state_label", lambda state: state
+        )
+        self._manual: str | None = None  # the reason while an operator closes the breaker
+        scope_json = f',"scope":{encode_json(scope)}' if scope else ""
+        self._tail = f'{scope_json},"run_id":{writer.run_id_json}}}'
         self._success_prefix: dict[tuple[str | None, str | None], str] = {}
 
     # --- call context (set by the registry) -------------------------------------------------
@@ -205,6 +218,8 @@ class TelemetryListener(pybreaker.CircuitBreakerListener):
         call.state = STATE_NAMES.get(cb.current_state) or state_name(cb.current_state)
         call.t0 = self._clock()
         call.status = call.retry_after = None
+        if debug_log.isEnabledFor(logging.DEBUG):
+            debug_log.debug("admit %s (%s)", cb.name, call.state)
 
     def success(self, cb: pybreaker.CircuitBreaker) -> None:
         now = self._clock()
@@ -214,8 +229,11 @@ class TelemetryListener(pybreaker.CircuitBreakerListener):
         prefix = self._success_prefix.get(key)
         if prefix is None:
             role = f',"role":{encode_json(key[1])}' if key[1] else ""
-            prefix = self._success_prefix[key] = f'{{"state":"{state}"{role},"elapsed_ms":'
+            label = self._label(state)
+            prefix = self._success_prefix[key] = f'{{"state":"{label}"{role},"elapsed_ms":'
         elapsed = _ms(now - call.t0) if call.t0 is not None else 0.0
+        if debug_log.isEnabledFor(logging.DEBUG):
+            debug_log.debug("success %s (%s, %s ms)", cb.name, state, elapsed)
         try:
             self._writer.record_encoded(
                 now, self.host, "success", f"{prefix}{elapsed!r}{self._tail}"
@@ -231,14 +249,17 @@ class TelemetryListener(pybreaker.CircuitBreakerListener):
             self._dropped("retry_after_s", dropped)
         call.status, call.retry_after = status, retry_after
         details = {
-            "state": call.state or state_name(cb.current_state),
+            "state": self._label(call.state or state_name(cb.current_state)),
             "status": status,
             "retry_after_s": retry_after,
             "role": self.role or call.role,
             "exc_type": type(exc).__name__,
             "elapsed_ms": _ms(now - call.t0) if call.t0 is not None else None,
+            "scope": self.scope,
             "run_id": self._writer.run_id,
         }
+        if debug_log.isEnabledFor(logging.DEBUG):
+            debug_log.debug("failure %s: %s (HTTP %s)", cb.name, type(exc).__name__, status)
         self._emit(now, "failure", self._encode(details))
 
     def state_change(
@@ -248,15 +269,57 @@ class TelemetryListener(pybreaker.CircuitBreakerListener):
         new_state: pybreaker.CircuitBreakerState,
     ) -> None:
         now = self._clock()
+        old, new = state_name(old_state), state_name(new_state)
         details: dict[str, Any] = {
-            "old_state": state_name(old_state),
-            "new_state": state_name(new_state),
+            "old_state": self._label(old),
+            "new_state": self._label(new),
             "reset_timeout_s": cb.reset_timeout,
         }
         if self.role:
             details["role"] = self.role
+        if self.scope:
+            details["scope"] = self.scope
+        if self._manual is not None:
+            details["manual"] = True
+            details["reason"] = self._manual
         details["run_id"] = self._writer.run_id
+        debug_log.debug("state %s: %s -> %s", cb.name, old, new)
         self._emit(now, "state_change", self._encode(details))
+
+    # --- operator overrides (advisor.telemetry.overrides) ------------------------------------
+
+    def close_manually(self, cb: pybreaker.CircuitBreaker, reason: str) -> None:
+        """Close ``cb`` for an operator; its ``state_change`` is recorded as manual."""
+        self._manual = reason
+        try:
+            cb.close()
+        finally:
+            self._manual = None
+
+    def manual_change(
+        self,
+        cb: pybreaker.CircuitBreaker,
+        old: str,
+        new: str,
+        reason: str,
+        ts: float,
+        *,
+        reset_timeout_s: float | None = None,
+    ) -> None:
+        """Record an operator's transition of this breaker that pybreaker does not make
+        (a hold in the cooldown store, or its end)."""
+        details = {
+            "old_state": self._label(old),
+            "new_state": self._label(new),
+            "reset_timeout_s": reset_timeout_s,
+            "role": self.role,
+            "scope": self.scope,
+            "manual": True,
+            "reason": reason,
+            "run_id": self._writer.run_id,
+        }
+        debug_log.debug("state %s: %s -> %s (manual: %s)", cb.name, old, new, reason)
+        self._emit(ts, "state_change", self._encode(details))
 
     # --- internals -------------------------------------------------------------------------
 

@@ -6,6 +6,11 @@ processes may write one file: SQLite's busy timeout waits for the write lock and
 batch that still meets ``SQLITE_BUSY`` is retried with backoff. What is buffered is
 written by ``flush()``, by ``close()`` (also the context manager's exit), at
 interpreter exit, and every ``flush_interval_s`` by a background thread.
+
+``seed_compatible=True`` writes the file the deployment guide's monitoring SQL expects:
+``ts`` as Julian days, states upper-case (``OPEN``, ``HALF_OPEN``) and a
+``breaker_state_transitions`` VIEW over the events (``open_ts``/``close_ts`` in epoch
+seconds). The advisor reads either form; it reads the view's events once (from the table).
 """
 
 from __future__ import annotations
@@ -45,6 +50,28 @@ SCHEMA = (
 INDEX = f"CREATE INDEX IF NOT EXISTS {TABLE}_ts_host ON {TABLE} (ts, host)"
 INSERT = f"INSERT INTO {TABLE} (ts, host, event_type, details) VALUES (?, ?, ?, ?)"
 
+VIEW = "breaker_state_transitions"
+JULIAN_EPOCH = 2440587.5
+"""The Julian day of 1970-01-01T00:00:00Z: Julian days = epoch seconds / 86400 + this."""
+_EPOCH_S = (
+    f"(CASE WHEN ts BETWEEN 2000000 AND 3000000 THEN (ts - {JULIAN_EPOCH}) * 86400.0 ELSE ts END)"
+)
+# One row per stay of a breaker (host, or host and role) in old_state: entered at open_ts
+# (the breaker's previous transition; NULL for its first), left for new_state at close_ts.
+VIEW_SQL = f"""CREATE VIEW IF NOT EXISTS {VIEW} AS
+SELECT id, host, role, scope, old_state, new_state,
+       lag(epoch_s) OVER (PARTITION BY host, coalesce(role, '') ORDER BY ts, id) AS open_ts,
+       epoch_s AS close_ts
+FROM (
+    SELECT id, ts, host, {_EPOCH_S} AS epoch_s,
+           json_extract(details, '$.role') AS role,
+           coalesce(json_extract(details, '$.scope'), 'host') AS scope,
+           upper(json_extract(details, '$.old_state')) AS old_state,
+           upper(json_extract(details, '$.new_state')) AS new_state
+    FROM {TABLE}
+    WHERE event_type = 'state_change' AND json_valid(details)
+)"""
+
 Row = tuple[float, str, str, str]
 _MAX_DEFERRED_BATCHES = 8  # a due batch waits for a locked file only past this many batches
 
@@ -82,6 +109,8 @@ class ManifestWriter:
         flush_interval_s: buffered events are written at least this often; None: only on
             ``batch_size``, ``flush()`` and ``close()``.
         busy_timeout_s: how long one write waits for other writers before giving up.
+        seed_compatible: write as the deployment guide's SQL reads (module docstring):
+            Julian-day ``ts``, upper-case states, the ``breaker_state_transitions`` view.
         bulk_load: for a throwaway file filled in one go (the simulator's output), never a
             runtime's manifest: this connection writes with ``PRAGMA synchronous=OFF`` (a
             crash of the process does no harm; an OS crash or power loss may corrupt the
@@ -90,8 +119,8 @@ class ManifestWriter:
             exists is kept up to date).
 
     Raises:
-        ManifestSchemaError: the file is not SQLite, or has a ``breaker_events`` table of
-            another shape.
+        ManifestSchemaError: the file is not SQLite, has a ``breaker_events`` table of
+            another shape, or (``seed_compatible``) a ``breaker_state_transitions`` table.
         TelemetryError: the file cannot be opened or stays locked.
     """
 
@@ -106,6 +135,7 @@ class ManifestWriter:
         flush_interval_s: float | None = 1.0,
         busy_timeout_s: float = 30.0,
         bulk_load: bool = False,
+        seed_compatible: bool = False,
     ) -> None:
         if batch_size < 1:
             raise UsageError(f"batch_size must be at least 1, got {batch_size}")
@@ -116,6 +146,7 @@ class ManifestWriter:
         self.flush_interval_s = flush_interval_s
         self.busy_timeout_s = busy_timeout_s
         self.bulk_load = bulk_load
+        self.seed_compatible = seed_compatible
         self.written = 0
         self.dropped_values: Counter[str] = Counter()  # detail key -> non-finite values dropped
         self._init_state()
@@ -163,8 +194,12 @@ class ManifestWriter:
     def record_encoded(self, ts: float, host: str, event_type: str, details_json: str) -> None:
         """Buffer one event whose ``details`` is already JSON text (fast path).
 
-        The caller's JSON must carry ``run_id`` (``run_id_json`` is its encoding).
+        The caller's JSON must carry ``run_id`` (``run_id_json`` is its encoding) and spell
+        states with ``state_label``; ``ts`` is epoch seconds (stored as Julian days when
+        ``seed_compatible``).
         """
+        if self.seed_compatible:
+            ts = ts / 86400.0 + JULIAN_EPOCH
         lock = self._lock
         lock.acquire()  # once per event: explicit calls cost half of a `with` block
         try:
@@ -196,6 +231,11 @@ class ManifestWriter:
                 value,
                 host,
             )
+
+    def state_label(self, state: str | None) -> str | None:
+        """How a state (``closed``, ``open``, ``half_open``) is written: as given, or
+        upper-case (``HALF_OPEN``) when ``seed_compatible`` (the guide's SQL matches that)."""
+        return state.upper() if self.seed_compatible and state else state
 
     @property
     def pending(self) -> int:
@@ -298,7 +338,9 @@ class ManifestWriter:
         con = connect(self.path, 0.0, "manifest")  # waiting for the lock: retry_busy
         try:
             retry_busy(
-                lambda: _prepare(con, self.path, self.bulk_load), self.path, self.busy_timeout_s
+                lambda: _prepare(con, self.path, self.bulk_load, self.seed_compatible),
+                self.path,
+                self.busy_timeout_s,
             )
         except BaseException:
             con.close()
@@ -347,10 +389,13 @@ class ManifestWriter:
         self._init_state()
 
 
-def _prepare(con: sqlite3.Connection, path: Path, bulk_load: bool = False) -> None:
+def _prepare(
+    con: sqlite3.Connection, path: Path, bulk_load: bool = False, seed_compatible: bool = False
+) -> None:
     """WAL mode, then the table and index created or the existing table's shape checked.
 
-    ``bulk_load``: no fsync on this connection, and no index (see ``ManifestWriter``).
+    ``bulk_load``: no fsync on this connection, and no index; ``seed_compatible``: the
+    ``breaker_state_transitions`` view too (see ``ManifestWriter``).
     """
 
     def create_or_check() -> None:
@@ -368,6 +413,14 @@ def _prepare(con: sqlite3.Connection, path: Path, bulk_load: bool = False) -> No
         con.execute(SCHEMA)
         if not bulk_load:
             con.execute(INDEX)
+        if seed_compatible:
+            kind = con.execute("SELECT type FROM sqlite_master WHERE name = ?", (VIEW,)).fetchone()
+            if kind is not None and kind[0] != "view":
+                raise ManifestSchemaError(
+                    f"{path}: has a {kind[0]} named {VIEW}; seed-compatible mode creates a "
+                    "view of that name: write to another manifest file"
+                )
+            con.execute(VIEW_SQL)
 
     try:
         con.execute("PRAGMA journal_mode=WAL")
