@@ -135,7 +135,8 @@ class BreakerConfig:
         (keys not given take their built-in values)."""
         if not self.rolling.get("enabled"):
             return None
-        return RollingSettings(**{k: v for k, v in self.rolling.items() if k in ROLLING_KEYS})
+        values: dict[str, Any] = {k: v for k, v in self.rolling.items() if k in ROLLING_KEYS}
+        return RollingSettings(**values)  # checked and typed when read (``_rolling``)
 
     def configured_hosts(self) -> list[str]:
         """Sorted case-folded hosts with an entry of their own (host or host+role)."""

@@ -32,7 +32,7 @@ from advisor.advice.replay import (
 from advisor.advice.replay.grid import Grid
 from advisor.advice.replay.timeline import Timeline
 from advisor.advice.replay.whatif import WhatIf, compare
-from advisor.advice.rules import collect_evidence, load_rule_settings, recommend
+from advisor.advice.rules import collect_evidence, load_rule_settings, recommend, rolling
 from advisor.advice.rules.engine import HostAdvice, advise
 from advisor.advice.rules.evidence import HostEvidence, collect_breaker_evidence
 from advisor.config import BreakerConfig, load_config
@@ -236,13 +236,18 @@ def analyze_window(
     keys: dict[str, str] = {}
     if reuse is not None:  # the cache: advise only hosts without a stored result
         for host in only:
-            parts = (window, currents[host], origins[host], config.effective(host))
+            rolling_key = (config.rolling,) if config.rolling.get("enabled") else ()
+            parts = (window, currents[host], origins[host], config.effective(host), *rolling_key)
             keys[host] = reuse.key(host, *parts, _gap_limit(config, host), config.disabled,
                                    settings, incidents)  # fmt: skip
         reuse.look_up(keys)
         fresh = {h: evidence[h] for h in only if h not in reuse.found}
         advice = advise(fresh, currents, settings, disabled=config.disabled, incidents=incidents)
     split.advise(settings, config, incidents)
+    split_currents = {key: values for key, (values, _) in split.currents.items()}
+    policy = None if config.disabled else config.rolling_settings()
+    groups = (timelines, currents, advice), (split.timelines, split_currents, split.advice)
+    rolling.attach(policy, settings, *groups)  # advanced.rolling: did it help, which values
     wanted = {h.strip().lower() for h in hosts} if hosts else None
     results = []
     for host, values in metrics.items():

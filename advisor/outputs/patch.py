@@ -31,6 +31,25 @@ def _changes(hosts: Sequence[HostResult]) -> dict[tuple[str, str | None], list[R
     return found
 
 
+def _rolling(hosts: Sequence[HostResult]) -> list[Recommendation]:
+    """The rolling-window changes (``rolling.<key>``): one fleet-wide policy, the same on
+    every host that carries them, so the first such host's."""
+    for h in hosts:
+        found = [r for r in h.changes if r.parameter.startswith("rolling.")]
+        if found:
+            return found
+    return []
+
+
+def _apply_rolling(root: CommentedMap, recs: list[Recommendation]) -> None:
+    """Set each ``rolling.<key>`` change under ``advanced.rolling``, reasons as comments."""
+    entry = _entry(_entry(root, "advanced"), "rolling")
+    for rec in recs:
+        key = rec.parameter.removeprefix("rolling.")
+        entry[key] = rec.suggested
+        entry.yaml_add_eol_comment(_comment(rec), key)
+
+
 def _label(host: str, role: str | None) -> str:
     return host if role is None else f"{host}:{role}"
 
@@ -81,10 +100,12 @@ def yaml_fragment(hosts: Sequence[HostResult]) -> str:
         notes += [
             f"{_label(host, role)}: {r.parameter} {r.suggested} ({_comment(r)})"
             for r in recs
-            if r.parameter not in KNOB_KEYS
+            if r.parameter not in KNOB_KEYS and not r.parameter.startswith("rolling.")
         ]
         if knobs:
             _apply(hosts_map, host, knobs, role)
+    if rolling := _rolling(hosts):
+        _apply_rolling(root, rolling)
     out = io.StringIO()
     if not hosts_map:
         out.write("# no breaker changes suggested\n")
@@ -120,6 +141,8 @@ def write_config(hosts: Sequence[HostResult], source: str | Path | None, out: st
         knobs = [r for r in recs if r.parameter in KNOB_KEYS]
         if knobs:
             _apply(root["hosts"], host, knobs, role)
+    if rolling := _rolling(hosts):
+        _apply_rolling(root, rolling)
     text = io.StringIO()
     yaml.dump(root, text)
     return atomic_write(out, text.getvalue(), what="--write-config", make_parents=True)

@@ -102,6 +102,7 @@ def simulate(
     batch_size: int = 5_000,
     host_config: dict[str, dict[str, float]] | None = None,
     defaults: dict[str, float] | None = None,
+    rolling: dict[str, object] | None = None,
 ) -> SimulationResult:
     """Run ``scenario_name`` for ``hours`` of virtual time ending at ``end``; write ``out_dir``.
 
@@ -126,6 +127,8 @@ def simulate(
             plans keep incidents ``2 * reset_timeout_s`` apart, so a longer timeout can
             thin them out.
         defaults: replaces the scenario's ``defaults:`` section (None: the scenario's own).
+        rolling: the ``advanced.rolling`` section (``{"enabled": True, "window_s": 30,
+            "threshold_failures": 5, "cooldown_s": 60}``); None: none, the policy off.
 
     The config is written to ``breakers.yaml``, which every worker reads, and each host's
     effective settings go to ``truth.json`` (``hosts.<host>.config``).
@@ -150,7 +153,7 @@ def simulate(
             f"--end {end!r} less --hours {hours:g}: starts before 1970-01-01 "
             f"(the supported range is {DATE_RANGE})"
         )
-    yaml_text = _config_yaml(spec, host_config, defaults)
+    yaml_text = _config_yaml(spec, host_config, defaults, rolling)
     out = Path(out_dir)
     created = not out.exists()
     manifest, config_path, truth_path = _prepare_out_dir(out, overwrite)
@@ -613,8 +616,10 @@ def _config_yaml(
     spec: Scenario,
     host_config: dict[str, dict[str, float]] | None = None,
     defaults: dict[str, float] | None = None,
+    rolling: dict[str, object] | None = None,
 ) -> str:
-    """The ``breakers.yaml`` of a run: the scenario's, or the caller's replacements.
+    """The ``breakers.yaml`` of a run: the scenario's, or the caller's replacements
+    (and ``advanced.rolling`` when ``rolling`` is given).
 
     Raises:
         UsageError: ``host_config`` names a host the scenario does not have.
@@ -638,6 +643,8 @@ def _config_yaml(
         for host, values in host_config.items():
             if values:
                 data["hosts"].setdefault(normalize_host(host), {}).update(values)
+    if rolling is not None:
+        data["advanced"] = {"rolling": dict(rolling)}
     head = f"# breakers.yaml used by `breaker-advisor simulate --scenario {spec.name}`\n"
     if host_config is not None or defaults is not None:
         replaced = [

@@ -2,8 +2,9 @@
 
 ``BreakerRegistry.call`` runs a call through its host's breaker, with the telemetry
 listener attached; it records what pybreaker never tells listeners about: refused calls
-(``rejected``, reason ``breaker_open`` or ``cooldown``). A server's Retry-After on a
-failure sets a cooldown for the host, capped at ``retry_after_cap_s``.
+(``rejected``, reason ``breaker_open``, ``cooldown`` or ``rolling_cooldown``). A server's
+Retry-After on a failure sets a cooldown for the host, capped at ``retry_after_cap_s``;
+so does a burst of failures under ``advanced.rolling`` (``advisor.telemetry.rolling``).
 
 pybreaker knows ``fail_max``, ``reset_timeout`` and ``success_threshold``; it has no
 notion of ``trial_calls`` (it runs one call at a time per breaker, under its lock), so
@@ -26,6 +27,7 @@ from advisor.config import BreakerConfig, BreakerSettings, normalize_host
 from advisor.errors import AdvisorError, BreakerOpenError
 from advisor.telemetry.cooldown import CooldownStore, InMemoryCooldownStore
 from advisor.telemetry.listener import STATE_NAMES, Clock, TelemetryListener, state_name
+from advisor.telemetry.rolling import RollingWindow, is_rolling
 from advisor.telemetry.writer import ManifestWriter, encode_json
 
 log = logging.getLogger(__name__)
@@ -69,6 +71,8 @@ class BreakerRegistry:
         self.clock: Clock = clock or time.time
         self._entries: dict[tuple[str, str | None], _Entry] = {}
         self._lock = threading.Lock()
+        rolling = config.rolling_settings()
+        self._rolling = RollingWindow(rolling) if rolling is not None else None
 
     # --- calls -----------------------------------------------------------------------------
 
@@ -91,7 +95,8 @@ class BreakerRegistry:
         if cooldown is not None:
             now = self.clock()
             if cooldown.until > now:
-                self._reject(entry, now, "cooldown", role)
+                why = "rolling_cooldown" if is_rolling(cooldown.reason) else "cooldown"
+                self._reject(entry, now, why, role)
                 raise BreakerOpenError(entry.host, "cooldown", cooldown.until, cooldown.reason)
         call = entry.listener.begin(role)
         try:
@@ -102,9 +107,11 @@ class BreakerRegistry:
             # refused before the call ran: the clock reads the moment of the refusal
             self._reject(entry, self.clock(), "breaker_open", role)
             raise BreakerOpenError(entry.host, "breaker_open", _reopens_at(entry.breaker)) from None
-        except BaseException:
+        except BaseException as exc:
             if call.admitted:
                 self._cooldown_from_failure(entry)
+                if self._rolling is not None and entry.breaker.is_system_error(exc):
+                    self._rolling_failure(entry, self._rolling)
             raise
 
     # --- introspection ---------------------------------------------------------------------
@@ -183,6 +190,18 @@ class BreakerRegistry:
             current = self.cooldowns.get(entry.host)
             if current is None or current.until < until:
                 self.cooldowns.set(entry.host, until, note)
+        except AdvisorError as exc:
+            log.warning("cooldown for %s not stored: %s", entry.host, exc)
+
+    def _rolling_failure(self, entry: _Entry, rolling: RollingWindow) -> None:
+        """Count a failure in the host's rolling window; a full burst sets a cooldown."""
+        until = rolling.failure(entry.host, self.clock())
+        if until is None:
+            return
+        try:
+            current = self.cooldowns.get(entry.host)
+            if current is None or current.until < until:
+                self.cooldowns.set(entry.host, until, rolling.note())
         except AdvisorError as exc:
             log.warning("cooldown for %s not stored: %s", entry.host, exc)
 

@@ -10,7 +10,8 @@ Semantics (pybreaker 1.x, as the runtime drives it, one call at a time per break
   counter restarts at 0), any failure re-opens it;
 * the runtime's cooldown: a failure carrying a Retry-After refuses the host's calls for
   ``min(Retry-After, retry_after_cap_s)`` seconds, before the breaker sees them;
-* a neutral call (not reported to the breaker) changes nothing.
+* a neutral call (not reported to the breaker) changes nothing;
+* the rolling-window policy (``step_breaker`` only): a burst of failures sets a cooldown.
 
 Instead of stepping through every call, the replay jumps from one state change to the
 next through lookup tables of the run (``advisor.advice.replay.timeline.Jumps``: next
@@ -22,11 +23,12 @@ imputed healths at once: the first in full, the others only where they differ.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from advisor.advice.replay.timeline import Run
+from advisor.advice.replay.timeline import FAIL, OK, Run
 
 Transition = tuple[int, str, str]  # (arrival index in its run, old state, new state)
 Trail = tuple[list[int], list[tuple[int, int, int, int]]]  # steps of a replay (``_walk``)
@@ -228,3 +230,95 @@ def _walk(
             opens += jf >= first
             failed = jf
     return opens, refused_ok, refused, -1
+
+
+@dataclass(frozen=True)
+class Rolling:
+    """The runtime's rolling-window policy (``advanced.rolling``) in replay units:
+    ``threshold`` failures within ``window_us`` set a cooldown of ``cooldown_us``."""
+
+    window_us: int
+    threshold: int
+    cooldown_us: int
+
+
+@dataclass(frozen=True)
+class SteppedCounts:
+    """``RunCounts`` of a replay with the rolling-window policy, and what the policy did:
+    the cooldowns it set, those of them set by a failure that did not also open the
+    breaker (``extra``), and the calls refused while one of its cooldowns held."""
+
+    opens: int
+    refused_ok: int
+    refused_fail: int
+    cooldowns: int = 0
+    extra: int = 0
+    rolling_refused: int = 0
+
+
+def step_breaker(
+    run: Run,
+    fail_max: int,
+    reset_timeout_us: int,
+    success_threshold: int = 1,
+    cooldown_cap_us: int = 0,
+    rolling: Rolling | None = None,
+    log: list[Transition] | None = None,
+) -> SteppedCounts:
+    """``run_breaker``, arrival by arrival, with the rolling-window policy beside it:
+    every failure that reached the host (half-open trials included) enters the window;
+    the ``threshold``-th within ``window_us`` (times ``t > now - window_us``) refuses the
+    host's calls until ``now + cooldown_us``, as a Retry-After cooldown does, and the
+    window starts empty again. Without ``rolling``, the same counts as ``run_breaker``.
+    """
+    t, codes, ra, up, first = run.t, run.codes().tolist(), run.ra, run.up.tolist(), run.first
+    closed, open_, half = "closed", "open", "half_open"
+    state, k, opened, trials = closed, 0, 0, 0
+    cool_until, cool_rolling = -(2**62), False
+    window: deque[int] = deque()
+    opens = refused_ok = refused = cooldowns = extra = rolling_refused = 0
+    for i in range(run.n):
+        now, counted = t[i], i >= first
+        if now < cool_until or (state == open_ and now < opened + reset_timeout_us):
+            if counted:
+                refused += 1
+                refused_ok += up[i]
+                rolling_refused += now < cool_until and cool_rolling
+            continue
+        if state == open_:
+            state, trials = half, 0
+            if log is not None:
+                log.append((i, open_, half))
+        code = codes[i]
+        if code == OK:
+            k = 0
+            if state == half:
+                trials += 1
+                if trials >= success_threshold:
+                    state = closed
+                    if log is not None:
+                        log.append((i, half, closed))
+            continue
+        if code != FAIL:
+            continue
+        k += 1
+        tripped = state == half or k >= fail_max
+        if tripped:
+            if log is not None:
+                log.append((i, state, open_))
+            state, opened, k = open_, now, 0
+            opens += counted
+        if cooldown_cap_us > 0 and ra[i] > 0 and now + min(ra[i], cooldown_cap_us) > cool_until:
+            cool_until, cool_rolling = now + min(ra[i], cooldown_cap_us), False
+        if rolling is None:
+            continue
+        window.append(now)
+        while window[0] <= now - rolling.window_us:
+            window.popleft()
+        if len(window) >= rolling.threshold:
+            window.clear()
+            cooldowns += counted
+            extra += counted and not tripped
+            if now + rolling.cooldown_us > cool_until:
+                cool_until, cool_rolling = now + rolling.cooldown_us, True
+    return SteppedCounts(opens, refused_ok, refused - refused_ok, cooldowns, extra, rolling_refused)

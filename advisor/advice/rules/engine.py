@@ -19,6 +19,7 @@ from advisor.advice.rules import (
     insufficient_evidence,
     rate_limited,
     retry_after_cap,
+    rolling,
     tuning,
 )
 from advisor.advice.rules.base import Proposal, Value
@@ -43,6 +44,7 @@ RULES: tuple[Rule, ...] = (
     Rule((rate_limited.NAME,), rate_limited.__doc__ or ""),
     Rule((retry_after_cap.NAME,), retry_after_cap.__doc__ or ""),
     Rule(tuning.NAMES, tuning.__doc__ or ""),
+    Rule((rolling.NAME,), rolling.__doc__ or ""),
 )
 
 Propose = Callable[[HostEvidence, dict[str, Any], RuleSettings], list[Proposal]]
