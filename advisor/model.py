@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from advisor.config import BreakerConfig
+from advisor.rates import format_rate_spec
 from advisor.rule_settings import RuleSettings
 from advisor.text import html_table
 from advisor.window import Window, iso_z
@@ -138,13 +139,25 @@ class Recommendation:
         """CSS class of the confidence badge (only known values reach markup)."""
         return f"confidence-{self.confidence}" if self.confidence in CONFIDENCES else "confidence"
 
+    @property
+    def rate_spec(self) -> str | None:
+        """A ``rate_limit`` suggestion (``"0.333/s"``) as the deployment guide's
+        ``--rate`` spec (``"1/3s"``); None for every other parameter."""
+        if self.parameter != "rate_limit" or not isinstance(self.suggested, str):
+            return None
+        try:
+            return format_rate_spec(float(self.suggested.removesuffix("/s")))
+        except ValueError:
+            return None
+
     def with_evidence(self, key: str, value: Any) -> Recommendation:
         """A copy whose evidence also holds ``key`` (last, as the contract lists it)."""
         return replace(self, evidence={**self.evidence, key: value})
 
     def to_dict(self) -> dict[str, Any]:
-        """The contract's entry (docs/design.md "Output contract")."""
-        return {
+        """The contract's entry (docs/design.md "Output contract"); a ``rate_limit``
+        entry also has ``rate_spec``."""
+        entry = {
             "parameter": self.parameter,
             "current": self.current,
             "suggested": self.suggested,
@@ -153,6 +166,9 @@ class Recommendation:
             "reasons": list(self.reasons),
             "evidence": dict(self.evidence),
         }
+        if self.rate_spec is not None:
+            entry["rate_spec"] = self.rate_spec
+        return entry
 
     @classmethod
     def from_dict(cls, item: Mapping[str, Any]) -> Recommendation:

@@ -17,6 +17,7 @@ from tests.helpers import manifests as m
 from tests.helpers.breaker_sim import arrivals, down_between, simulate
 from tests.helpers.manifests import T0
 from tests.helpers.slow_host import HOURS, slow_host
+from tests.helpers.throttled import throttled_host
 
 
 def run(tmp_path, rows, *, defaults: str, rules: dict | None = None, window_s: float):
@@ -148,18 +149,7 @@ def test_frequent_real_outages_lower_fail_max(tmp_path):
 
 
 def test_429_storms_get_a_rate_limit_and_no_fail_max_decrease(tmp_path):
-    storms = [(200 + k * 600, 320 + k * 600) for k in range(10)]
-    rng = random.Random(7)
-
-    def outcome(t, down):
-        if down and rng.random() < 0.8:
-            return False, 429, 30.0
-        return True, 200, None
-
-    res = simulate(
-        "limited.example", arrivals(3, 6000, seed=7), down_between(storms),
-        fail_max=12, reset_timeout_s=60, outcome=outcome,
-    )  # fmt: skip
+    res = throttled_host("limited.example")
     analysis = run(tmp_path, res.rows, defaults="fail_max:12,reset:60", window_s=6000)
     recs = advice(analysis, "limited.example")
     assert recs["rate_limit"]["rule"] == "rate-limited"

@@ -27,6 +27,9 @@ def current_settings(
             if value is not None and origins.get(key) == "default":
                 values[key] = int(value) if float(value).is_integer() else value
                 origins[key] = "inferred"
+    limit = config.rate_limit(host)  # the legacy resolver_throttles block (docs/design.md)
+    if limit is not None and role is None:
+        values["rate_limit"], origins["rate_limit"] = limit, "yaml"
     ordered = {k: values[k] for k in CONTRACT_KEYS} | {
         k: v for k, v in values.items() if k not in CONTRACT_KEYS
     }

@@ -19,9 +19,12 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.0f}%"
 
 
-def _change(rec: Recommendation) -> str:
+def _change(rec: Recommendation, host: str) -> str:
     now = "-" if rec.current is None else rec.current
-    return f"{rec.parameter} {now}→{rec.suggested} ({rec.confidence})"
+    text = f"{rec.parameter} {now}→{rec.suggested} ({rec.confidence})"
+    if rec.rate_spec is not None:  # as the deployment guide writes rate limits
+        text += f" --rate {host}={rec.rate_spec}"
+    return text
 
 
 def render(analysis: Analysis, console: Console) -> None:
@@ -43,11 +46,11 @@ def render(analysis: Analysis, console: Console) -> None:
         m = host.metrics
         ho = m["half_open_trials"]
         half_open = "-" if not ho else f"{m['half_open_successes']}/{ho}"
-        advice = "; ".join(_change(r) for r in host.changes) or "; ".join(
+        advice = "; ".join(_change(r, host.host) for r in host.changes) or "; ".join(
             f"note: {r.rule}" for r in host.recommendations
         )
         roles = "; ".join(  # a role's own breaker (docs/design.md "Breakers")
-            f"{b.role}: {_change(r)}" for b in host.role_breakers for r in b.changes
+            f"{b.role}: {_change(r, host.host)}" for b in host.role_breakers for r in b.changes
         )
         advice = "; ".join(a for a in (advice, roles) if a)
         table.add_row(
