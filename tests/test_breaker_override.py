@@ -103,7 +103,10 @@ def test_a_cooldown_set_but_not_recorded_says_exactly_that(tmp_path, monkeypatch
 def test_an_impossible_stored_deadline_is_shown_and_cleared(tmp_path):
     store = tmp_path / "old.db"
     with sqlite3.connect(store) as con:
-        con.execute(SQLiteCooldownStore.SCHEMA)
+        con.execute(  # a store of an older version: no kind column
+            "CREATE TABLE breaker_cooldowns "
+            "(host TEXT PRIMARY KEY, until REAL NOT NULL, reason TEXT, set_at REAL)"
+        )
         con.execute("INSERT INTO breaker_cooldowns VALUES ('x.example', 1e999, 'old', 0)")
     url = f"sqlite:{store}"
     for args in (["show"], ["show", "--format", "json"]):
@@ -113,7 +116,7 @@ def test_an_impossible_stored_deadline_is_shown_and_cleared(tmp_path):
     code, out, err = invoke("close", "x.example", "--cooldown-store", url)
     assert code == 0, err
     assert "x.example: closed (cooldown until inf (not a valid time) cleared)" in out
-    assert SQLiteCooldownStore(store).get("x.example") is None
+    assert SQLiteCooldownStore(store).get("x.example").kind == "close"
 
 
 def test_open_records_once_when_all_is_well(tmp_path):

@@ -111,7 +111,8 @@ def test_open_show_close(env):
     )  # fmt: skip
     assert code == 0, err
     assert out.startswith("api.example.org: closed (cooldown until ")
-    assert SQLiteCooldownStore(env["store_path"]).get("api.example.org") is None
+    release = SQLiteCooldownStore(env["store_path"]).get("api.example.org")
+    assert release.kind == "close" and not release.refuses(time.time())  # the workers' cue
     events = manual_events(env["manifest"])
     assert [(d["old_state"], d["new_state"], d["reason"]) for *_, d in events] == [
         ("closed", "open", "maintenance window"),

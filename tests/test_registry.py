@@ -245,3 +245,158 @@ def test_the_analyser_reads_what_the_registry_writes(setup, advise_json):
     assert (metrics["half_open_trials"], metrics["half_open_successes"]) == (2, 1)
     assert (metrics["status_429"], metrics["retry_after_s"]["count"]) == (1, 1)
     assert report["sources"][0]["skipped"] == 0
+
+
+# --- operator holds and releases through the store (issue 17, item 8) ----------------------
+
+
+def manual_rows(writer: ManifestWriter) -> list[tuple[str, str, str]]:
+    return [
+        (d["old_state"], d["new_state"], d["reason"])
+        for _, _, kind, d in events(writer)
+        if kind == "state_change" and d.get("manual")
+    ]
+
+
+def test_a_release_in_the_store_closes_a_breaker_tripped_in_memory(tmp_path, setup):
+    s = setup
+    shared = tmp_path / "cooldowns.db"
+    s.registry.cooldowns = SQLiteCooldownStore(shared)
+    step(s, 0, fail())
+    step(s, 1, fail())
+    assert s.registry.state("api.example.org") == "open"  # only in this process's memory
+    SQLiteCooldownStore(shared).set("api.example.org", s.clock.now, "fixed", kind="close")
+    assert step(s, 1, ok) == "ok"  # reset timeout (10 s) not over: the release let it through
+    assert s.registry.state("api.example.org") == "closed"
+    assert manual_rows(s.writer) == [("open", "closed", "fixed")]
+    step(s, 1, fail())
+    step(s, 1, fail())  # trips again: a release already obeyed is not obeyed twice
+    assert isinstance(step(s, 1, ok), BreakerOpenError)
+    assert manual_rows(s.writer) == [("open", "closed", "fixed")]
+
+
+def test_a_release_of_a_closed_breaker_records_nothing(setup):
+    s = setup
+    assert step(s, 0, ok) == "ok"
+    s.registry.cooldowns.set("api.example.org", s.clock.now, "typo?", kind="close")
+    assert step(s, 1, ok) == "ok"
+    assert manual_rows(s.writer) == []
+
+
+def test_a_hold_is_recorded_by_the_registry_when_it_begins_and_ends(setup):
+    s = setup
+    assert step(s, 0, ok) == "ok"
+    s.registry.cooldowns.set("api.example.org", s.clock.now + 60, "maintenance", kind="open")
+    refused = step(s, 1, ok)
+    assert isinstance(refused, BreakerOpenError) and refused.reason == "cooldown"
+    assert isinstance(step(s, 1, ok), BreakerOpenError)  # recorded once, refused each time
+    assert manual_rows(s.writer) == [("closed", "open", "maintenance")]
+    assert step(s, 60, ok) == "ok"
+    assert manual_rows(s.writer) == [
+        ("closed", "open", "maintenance"),
+        ("open", "closed", "hold ended"),
+    ]
+    hold = [d for _, _, kind, d in events(s.writer) if kind == "state_change"][0]
+    assert hold["reset_timeout_s"] == 59.0
+
+
+def test_a_release_ends_a_hold_this_registry_recorded(setup):
+    s = setup
+    s.registry.cooldowns.set("api.example.org", s.clock.now + 600, "maintenance", kind="open")
+    assert isinstance(step(s, 1, ok), BreakerOpenError)
+    s.registry.cooldowns.set("api.example.org", s.clock.now, "done early", kind="close")
+    assert step(s, 1, ok) == "ok"
+    assert manual_rows(s.writer) == [
+        ("closed", "open", "maintenance"),
+        ("open", "closed", "done early"),
+    ]
+
+
+# --- resolver breakers (issue 17, item 2) --------------------------------------------------
+
+
+def test_a_resolver_call_passes_through_the_resolvers_breaker_and_the_hosts(tmp_path):
+    config = load_config(
+        None,
+        env={},
+        defaults_override="fail_max:5,reset:30",
+        resolver_overrides=["Crossref=fail_max:2"],
+    )
+    clock = VirtualClock(T0)
+    writer = ManifestWriter(tmp_path / "m.sqlite3", run_id="res", flush_interval_s=None)
+    registry = BreakerRegistry(config, writer, clock=clock)
+    with pybreaker_clock(clock):
+        assert registry.resolver_breaker("crossref").fail_max == 2  # the resolver's settings
+        assert registry.breaker("api.crossref.org").fail_max == 5
+        for _ in range(2):
+            clock.now += 1
+            with pytest.raises(HTTPError):
+                registry.call("api.crossref.org", fail(), resolver="crossref")
+        assert registry.resolver_breaker("crossref").current_state == "open"
+        assert registry.state("api.crossref.org") == "closed"  # 2 of its 5
+        clock.now += 1
+        with pytest.raises(BreakerOpenError) as refused:
+            registry.call("other.org", ok, resolver="crossref")  # the resolver refuses
+        assert refused.value.host == "crossref"
+        assert registry.call("api.crossref.org", ok) == "ok"  # without the resolver: its host
+    assert registry.hosts() == ["api.crossref.org", "other.org"]
+    assert registry.resolvers() == ["crossref"]
+    rows = [(host, kind, d.get("scope")) for _, host, kind, d in events(writer)]
+    assert rows == [
+        ("api.crossref.org", "failure", None),
+        ("crossref", "failure", "resolver"),
+        ("api.crossref.org", "failure", None),
+        ("crossref", "failure", "resolver"),
+        ("crossref", "state_change", "resolver"),
+        ("crossref", "rejected", "resolver"),
+        ("api.crossref.org", "success", None),
+    ]
+    writer.close()
+
+
+def test_a_host_refusal_is_not_the_resolvers_failure(setup):
+    s = setup
+    s.registry.cooldowns.set("api.example.org", s.clock.now + 60, "Retry-After 60 s")
+    for _ in range(5):
+        with pytest.raises(BreakerOpenError) as refused:
+            s.registry.call("api.example.org", ok, resolver="crossref")
+        assert refused.value.host == "api.example.org"
+    assert s.registry.resolver_breaker("crossref").current_state == "closed"
+    assert [host for _, host, _, _ in events(s.writer)] == ["api.example.org"] * 5
+
+
+# --- DOCSTOKG_BREAKER_DEBUG (issue 17, item 6) ---------------------------------------------
+
+
+def test_debug_variable_logs_every_decision(tmp_path, monkeypatch, caplog, setup):
+    import logging
+
+    from advisor.telemetry import debug
+
+    logger = logging.getLogger(debug.LOGGER)
+    monkeypatch.setattr(logger, "handlers", [])
+    monkeypatch.setattr(logger, "level", logging.NOTSET)
+    monkeypatch.delenv(debug.ENV_DEBUG, raising=False)
+    BreakerRegistry(setup.config, setup.writer, clock=setup.clock)
+    assert not logger.isEnabledFor(logging.DEBUG)  # unset: nothing turned on
+    monkeypatch.setenv(debug.ENV_DEBUG, "1")
+    s = SimpleNamespace(
+        registry=BreakerRegistry(setup.config, setup.writer, clock=setup.clock), clock=setup.clock
+    )
+    assert logger.level == logging.DEBUG and len(logger.handlers) == 1
+    with caplog.at_level(logging.DEBUG, logger=debug.LOGGER):
+        step(s, 0, ok)
+        step(s, 1, fail())
+        step(s, 1, fail())
+        step(s, 1, ok)
+    messages = [r.getMessage() for r in caplog.records if r.name.startswith("advisor.telemetry")]
+    assert messages == [
+        "admit api.example.org (closed)",
+        "success api.example.org (closed, 0.0 ms)",
+        "admit api.example.org (closed)",
+        "failure api.example.org: HTTPError (HTTP 503)",
+        "admit api.example.org (closed)",
+        "failure api.example.org: HTTPError (HTTP 503)",
+        "state api.example.org: closed -> open",
+        "refuse api.example.org (breaker_open, open)",
+    ]

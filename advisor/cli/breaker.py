@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from advisor.cli.common import advisor_errors
-from advisor.cli.options import OutputFormat, TableOrJsonOpt
+from advisor.cli.options import OutputFormat, TableOrJsonOpt, VerbosityOpt
 from advisor.config import KNOB_KEYS, load_config
 from advisor.errors import UsageError
 from advisor.telemetry.control import Override, close_host, open_host
@@ -24,7 +24,8 @@ from advisor.telemetry.cooldown import (
     SQLiteCooldownStore,
     open_store,
 )
-from advisor.telemetry.status import HostStatus, breaker_status, iso_or_text
+from advisor.telemetry.debug import enable_for_verbosity
+from advisor.telemetry.status import DEFAULT_MANIFEST, HostStatus, breaker_status, iso_or_text
 from advisor.text import printable
 
 breaker_app = typer.Typer(
@@ -39,8 +40,15 @@ ManifestOpt = Annotated[
     Path | None,
     typer.Option(
         "--manifest",
-        help="Manifest SQLite file of the run (read for show; the override is recorded in it "
-        "for open/close).",
+        help=f"Manifest SQLite file of the run: read by show (default: {DEFAULT_MANIFEST} when "
+        "present); open/close record the override in it only when given (the workers' "
+        "registries record it in their own manifests).",
+    ),
+]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", help="breakers.yaml (default: $DOCSTOKG_BREAKERS_YAML, else built-ins)."
     ),
 ]
 StoreOpt = Annotated[
@@ -86,15 +94,22 @@ def show(
     ] = None,
     manifest: ManifestOpt = None,
     cooldown_store: StoreOpt = None,
-    config: Annotated[
-        Path | None,
-        typer.Option(
-            "--config", help="breakers.yaml (default: $DOCSTOKG_BREAKERS_YAML, else built-ins)."
-        ),
-    ] = None,
+    config: ConfigOpt = None,
     output_format: TableOrJsonOpt = OutputFormat.table,
+    verbose: VerbosityOpt = 0,
 ) -> None:
-    """Per host: state last recorded in the manifest, cooldown, last transition, config."""
+    """Per host: live state (holds in the store merged with the newest recorded
+    transition) and its age, the recorded state, cooldown, config."""
+    enable_for_verbosity(verbose)
+    if manifest is None:
+        if DEFAULT_MANIFEST.is_file():
+            manifest = DEFAULT_MANIFEST
+        else:
+            typer.echo(
+                f"no manifest at {DEFAULT_MANIFEST} (pass --manifest PATH): showing the "
+                "configuration and the holds in the cooldown store only",
+                err=True,
+            )
     with advisor_errors():
         settings = load_config(config)
         store = _existing_store(cooldown_store)
@@ -105,7 +120,7 @@ def show(
     _print_table(rows)
 
 
-_COLUMNS = ("host", "state", "since", "cooldown until")
+_COLUMNS = ("host", "live", "age", "recorded", "since", "cooldown until")
 
 
 def _print_table(rows: list[HostStatus]) -> None:
@@ -124,11 +139,22 @@ def _print_table(rows: list[HostStatus]) -> None:
         cooldown = data["cooldown_until"] or "-"
         if data["cooldown_reason"]:
             cooldown += f" ({data['cooldown_reason']})"
+        age = "-" if data["age_s"] is None else _age(data["age_s"])
+        cells = (row.host, data["live_state"] or "-", age, state, data["since"] or "-", cooldown)
         knobs = [str(data["config"][key]) for key in KNOB_KEYS]
-        table.add_row(
-            *(Text(printable(v)) for v in (row.host, state, data["since"] or "-", cooldown)), *knobs
-        )
+        table.add_row(*(Text(printable(v)) for v in cells), *knobs)
     console.print(table)
+
+
+def _age(seconds: float) -> str:
+    """``42 s``, ``7 min``, ``3.5 h``, ``2.0 d``."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172800:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} d"
 
 
 @breaker_app.command("open")
@@ -141,8 +167,10 @@ def open_(
     reason: Annotated[str, typer.Option("--reason", help="Why (recorded with the event).")],
     manifest: ManifestOpt = None,
     cooldown_store: StoreOpt = None,
+    verbose: VerbosityOpt = 0,
 ) -> None:
     """Refuse calls to HOST for --seconds in every worker sharing the cooldown store."""
+    enable_for_verbosity(verbose)
     with advisor_errors():
         done = open_host(
             host, seconds, reason, store=_shared_store(cooldown_store), manifest=manifest
@@ -163,11 +191,22 @@ def close(
     ] = "manual close",
     manifest: ManifestOpt = None,
     cooldown_store: StoreOpt = None,
+    config: ConfigOpt = None,
+    verbose: VerbosityOpt = 0,
 ) -> None:
-    """Clear HOST's cooldown so workers call it again."""
+    """Release HOST: its hold cleared, and every worker sharing the cooldown store closes
+    its breaker of HOST on its next call (recording that in its own manifest)."""
+    enable_for_verbosity(verbose)
+    evidence = DEFAULT_MANIFEST if manifest is None and DEFAULT_MANIFEST.is_file() else None
     with advisor_errors():
+        known = load_config(config).configured_hosts()
         done = close_host(
-            host, store=_shared_store(cooldown_store), manifest=manifest, reason=reason
+            host,
+            store=_shared_store(cooldown_store),
+            manifest=manifest,
+            reason=reason,
+            known=known,
+            evidence=evidence,
         )
     if done.cooldown is not None:
         typer.echo(
@@ -179,7 +218,9 @@ def close(
 
 
 def _note_manifest(done: Override) -> None:
-    if done.manifest is not None:
+    if done.manifest is not None and not done.recorded:
+        typer.echo(f"nothing recorded in {done.manifest}: {done.host} was not open", err=True)
+    elif done.manifest is not None:
         typer.echo(
             f"recorded {done.old_state} -> {done.new_state} (manual) in {done.manifest}", err=True
         )

@@ -153,3 +153,14 @@ TracebackOpt = Annotated[
     bool, typer.Option("--verbose", "-v", help="On an internal error, print the traceback.")
 ]
 """``--verbose`` of the commands whose only extra output is an internal error's traceback."""
+VerbosityOpt = Annotated[
+    int,
+    typer.Option(
+        "--verbose",
+        "-v",
+        count=True,
+        help="-v: log breaker decisions at INFO; -vv (or DOCSTOKG_BREAKER_DEBUG=1): every "
+        "admitted call, refusal, state change and operator override at DEBUG, on stderr.",
+    ),
+]
+"""``-v``/``-vv`` of the commands that run or steer breakers (simulate, breaker)."""

@@ -1,8 +1,12 @@
 """Operator overrides: hold a host open for a while, or let it go again.
 
-An override is a cooldown in the shared store (every worker using the store refuses
-calls to the host until it ends) plus a ``state_change`` event with ``manual: true``
-and the reason in the manifest, so the advisor sees it in the telemetry.
+An override is an entry in the shared cooldown store, the channel to every worker's
+breakers (``advisor.telemetry.overrides``): a hold (kind ``open``) every worker using
+the store obeys by refusing calls until it ends, a release (kind ``close``) each worker
+obeys on its next call by closing its breakers of the host. Each worker's registry
+records the manual transition in its own manifest. The command writes a ``state_change``
+(``manual: true``, the reason) into a manifest only when given one explicitly, and only
+when something changed: a release of a host neither held nor recorded open writes nothing.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +38,7 @@ class Override:
     cooldown: Cooldown | None
     at: float
     manifest: Path | None
+    recorded: bool = True  # False: nothing to record (a release of a breaker not open)
 
 
 def open_host(
@@ -61,10 +67,10 @@ def open_host(
     if not reason.strip():
         raise UsageError("--reason must say why the breaker is opened")
     at = time.time() if now is None else now
-    old = _last_state(name, manifest, default="closed")
+    old = _last_state(name, manifest, default="closed") or "closed"
     writer = _writer(manifest, name, "opened")
     try:
-        cooldown = store.set(name, at + seconds, reason.strip())
+        cooldown = store.set(name, at + seconds, reason.strip(), kind="open")
     except BaseException:
         _discard(writer)
         raise
@@ -81,33 +87,50 @@ def close_host(
     manifest: str | Path | None = None,
     reason: str = "manual close",
     now: float | None = None,
+    known: Sequence[str] = (),
+    evidence: str | Path | None = None,
 ) -> Override:
-    """Clear ``host``'s cooldown, recorded as a manual ``-> closed``.
+    """Release ``host``: its hold cleared, and a release in the store that every worker's
+    registry obeys on its next call (closing its breakers of the host, recording that).
+
+    A host the store, ``manifest``, ``evidence`` (a manifest only read) and ``known`` (the
+    configured hosts) all know nothing of is refused: a typo must not look like a release.
 
     Returns:
-        The override, with the cooldown that was cleared (None when there was none).
+        The override, with the hold that was cleared (None when there was none);
+        ``recorded`` False when there was nothing to record in ``manifest``.
 
     Raises:
-        UsageError: empty host.
+        UsageError: empty or unknown host (nothing written).
         ManifestSchemaError, TelemetryError: the manifest or the store cannot be written
             (nothing written).
-        OverrideNotRecorded: the cooldown was cleared but the event could not be recorded.
+        OverrideNotRecorded: the release was stored but the event could not be recorded.
     """
     name = _host(host)
     at = time.time() if now is None else now
-    old = _last_state(name, manifest, default="open")
-    writer = _writer(manifest, name, "closed")
+    previous = store.get(name)
+    recorded = _last_state(name, manifest, default=None)
+    if recorded is None and evidence is not None and evidence != manifest:
+        recorded = _last_state(name, evidence, default=None)
+    if previous is None and recorded is None and name not in known:
+        raise UsageError(
+            f"{name}: unknown host: no hold in the cooldown store, not configured"
+            + ("" if manifest is None and evidence is None else ", not in the manifest")
+            + "; nothing changed"
+        )
+    active = previous if previous is not None and previous.refuses(at) else None
+    old = "open" if active is not None else (recorded or "closed")
+    writer = _writer(manifest, name, "closed") if old != "closed" else None
     try:
-        previous = store.get(name)
-        store.clear(name)
+        store.set(name, at, reason.strip() or "manual close", kind="close")
     except BaseException:
         _discard(writer)
         raise
-    active = previous if previous is not None and previous.active(at) else None
     if writer is not None:
         _record(writer, name, at, old, "closed", reason.strip() or "manual close",
-                done=f"{name}: cooldown cleared")  # fmt: skip
-    return Override(name, old, "closed", active, at, Path(manifest) if manifest else None)
+                done=f"{name}: released in the cooldown store")  # fmt: skip
+    path = Path(manifest) if manifest else None
+    return Override(name, old, "closed", active, at, path, recorded=writer is not None)
 
 
 class OverrideNotRecorded(TelemetryError):
@@ -146,7 +169,7 @@ def _host(host: str) -> str:
     return name
 
 
-def _last_state(host: str, manifest: str | Path | None, default: str) -> str:
+def _last_state(host: str, manifest: str | Path | None, default: str | None) -> str | None:
     if manifest is None or not Path(manifest).is_file():
         return default
     try:

@@ -76,9 +76,7 @@ class InMemoryCooldownStore:
         self._items: dict[str, Cooldown] = {}
         self._lock = threading.Lock()
 
-    def set(
-        self, host: str, until: float, reason: str = "", kind: str = "cooldown"
-    ) -> Cooldown:
+    def set(self, host: str, until: float, reason: str = "", kind: str = "cooldown") -> Cooldown:
         """Set (replace) ``host``'s entry."""
         cooldown = Cooldown(_key(host), float(until), reason, time.time(), _kind(kind))
         with self._lock:
@@ -136,9 +134,7 @@ class SQLiteCooldownStore:
         """
         return cls(parse_store_url(url))
 
-    def set(
-        self, host: str, until: float, reason: str = "", kind: str = "cooldown"
-    ) -> Cooldown:
+    def set(self, host: str, until: float, reason: str = "", kind: str = "cooldown") -> Cooldown:
         """Set (replace) ``host``'s entry.
 
         Raises:
@@ -166,9 +162,7 @@ class SQLiteCooldownStore:
 
     def all(self) -> list[Cooldown]:
         """Every stored cooldown, by host."""
-        rows = self._read(
-            f"SELECT {self._COLUMNS} FROM breaker_cooldowns ORDER BY host", ()
-        )
+        rows = self._read(f"SELECT {self._COLUMNS} FROM breaker_cooldowns ORDER BY host", ())
         return [Cooldown(*row) for row in rows]
 
     def close(self) -> None:

@@ -6,6 +6,16 @@ listener attached; it records what pybreaker never tells listeners about: refuse
 Retry-After on a failure sets a cooldown for the host, capped at ``retry_after_cap_s``;
 so does a burst of failures under ``advanced.rolling`` (``advisor.telemetry.rolling``).
 
+A call made for a resolver (``call(host, fn, resolver="crossref")``) also passes through
+that resolver's own breaker (the seed's scope ``resolver``: keyed by the resolver's name,
+built from ``resolvers:`` / ``--breaker-resolver`` over the defaults): it is refused when
+the host refuses (recorded under the host) or the resolver's breaker does (recorded under
+the resolver's name); its outcome counts in both breakers.
+
+Operator holds and releases in the cooldown store are obeyed on the next call to the
+host (``advisor.telemetry.overrides``); with ``DOCSTOKG_BREAKER_DEBUG=1`` every admit,
+refusal and state change is logged at DEBUG on the ``advisor.telemetry`` logger.
+
 pybreaker knows ``fail_max``, ``reset_timeout`` and ``success_threshold``; it has no
 notion of ``trial_calls`` (it runs one call at a time per breaker, under its lock), so
 that knob is carried in the settings but not enforced here.
@@ -26,11 +36,15 @@ import pybreaker
 from advisor.config import BreakerConfig, BreakerSettings, normalize_host
 from advisor.errors import AdvisorError, BreakerOpenError
 from advisor.telemetry.cooldown import CooldownStore, InMemoryCooldownStore
+from advisor.telemetry.debug import enable_from_env
 from advisor.telemetry.listener import STATE_NAMES, Clock, TelemetryListener, state_name
+from advisor.telemetry.overrides import OperatorOverrides
 from advisor.telemetry.rolling import RollingWindow, is_rolling
 from advisor.telemetry.writer import ManifestWriter, encode_json
 
 log = logging.getLogger(__name__)
+debug_log = logging.getLogger("advisor.telemetry")
+_RESOLVER = "\0resolver"  # the role slot of a resolver's entry (no role is spelled so)
 
 T = TypeVar("T")
 
@@ -42,6 +56,7 @@ class _Entry:
     settings: BreakerSettings
     breaker: pybreaker.CircuitBreaker
     listener: TelemetryListener
+    scope: str | None = None
     rejected_json: dict[tuple[str, str, str | None], str] = field(default_factory=dict)
 
 
@@ -71,15 +86,23 @@ class BreakerRegistry:
         self.clock: Clock = clock or time.time
         self._entries: dict[tuple[str, str | None], _Entry] = {}
         self._lock = threading.Lock()
+        self._overrides = OperatorOverrides()
+        enable_from_env()  # DOCSTOKG_BREAKER_DEBUG=1: log every decision (telemetry.debug)
         rolling = config.rolling_settings()
         self._rolling = RollingWindow(rolling) if rolling is not None else None
 
     # --- calls -----------------------------------------------------------------------------
 
     def call(
-        self, host: str, func: Callable[..., T], *args: Any, role: str | None = None, **kwargs: Any
+        self,
+        host: str,
+        func: Callable[..., T],
+        *args: Any,
+        role: str | None = None,
+        resolver: str | None = None,
+        **kwargs: Any,
     ) -> T:
-        """Call ``func(*args, **kwargs)`` through ``host``'s breaker.
+        """Call ``func(*args, **kwargs)`` through ``host``'s breaker (and ``resolver``'s).
 
         Returns:
             What ``func`` returns; an exception it raises propagates unchanged.
@@ -91,10 +114,25 @@ class BreakerRegistry:
         if self.config.disabled:
             return func(*args, **kwargs)
         entry = self._entries.get((host, role)) or self._entry(host, role)
+        if resolver is not None:
+            return self._for_resolver(resolver, entry, host, func, args, kwargs, role)
+        return self._guarded(entry, func, args, kwargs, role)
+
+    def _guarded(
+        self,
+        entry: _Entry,
+        func: Callable[..., T],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        role: str | None,
+    ) -> T:
+        """The call through ``entry``'s breaker, after its cooldown and operator entries."""
         cooldown = self.cooldowns.get(entry.host)
         if cooldown is not None:
             now = self.clock()
-            if cooldown.until > now:
+            if cooldown.kind != "cooldown":  # an operator's hold or release
+                self._overrides.obey(entry.host, cooldown, now, self._guarding(entry.host))
+            if cooldown.refuses(now):
                 why = "rolling_cooldown" if is_rolling(cooldown.reason) else "cooldown"
                 self._reject(entry, now, why, role)
                 raise BreakerOpenError(entry.host, "cooldown", cooldown.until, cooldown.reason)
@@ -114,6 +152,26 @@ class BreakerRegistry:
                     self._rolling_failure(entry, self._rolling)
             raise
 
+    def _for_resolver(
+        self,
+        resolver: str,
+        entry: _Entry,
+        host: str,
+        func: Callable[..., T],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        role: str | None,
+    ) -> T:
+        """The call through ``resolver``'s breaker around ``host``'s (module docstring)."""
+        outer = self._entries.get((resolver, _RESOLVER)) or self._resolver_entry(resolver)
+        now = self.clock()
+        cooldown = self.cooldowns.get(entry.host)
+        if _refused_now(entry.breaker, now) or (cooldown is not None and cooldown.refuses(now)):
+            return self._guarded(entry, func, args, kwargs, role)  # the host's refusal
+        return self._guarded(
+            outer, lambda: self._guarded(entry, func, args, kwargs, role), (), {}, role
+        )
+
     # --- introspection ---------------------------------------------------------------------
 
     def breaker(self, host: str, role: str | None = None) -> pybreaker.CircuitBreaker:
@@ -129,8 +187,16 @@ class BreakerRegistry:
         return state_name(self._entry(host, role).breaker.current_state) or "closed"
 
     def hosts(self) -> list[str]:
-        """Hosts that have a breaker so far, sorted."""
-        return sorted({entry.host for entry in self._entries.values()})
+        """Hosts that have a breaker so far, sorted (not resolvers: ``resolvers()``)."""
+        return sorted({e.host for e in self._entries.values() if e.scope is None})
+
+    def resolvers(self) -> list[str]:
+        """Resolvers that have a breaker so far, sorted."""
+        return sorted({e.host for e in self._entries.values() if e.scope == "resolver"})
+
+    def resolver_breaker(self, resolver: str) -> pybreaker.CircuitBreaker:
+        """The pybreaker breaker of ``resolver`` (created on demand)."""
+        return self._resolver_entry(resolver).breaker
 
     # --- internals -------------------------------------------------------------------------
 
@@ -145,27 +211,54 @@ class BreakerRegistry:
             own_role = kind if kind and settings != self.config.effective(name) else None
             entry = self._entries.get((name, own_role))
             if entry is None:
-                listener = TelemetryListener(name, self.writer, role=own_role, clock=self.clock)
-                breaker = pybreaker.CircuitBreaker(
-                    fail_max=settings.fail_max,
-                    reset_timeout=settings.reset_timeout_s,
-                    success_threshold=settings.success_threshold,
-                    listeners=[listener],
-                    name=f"{name}:{own_role}" if own_role else name,
-                    throw_new_error_on_trip=False,
-                )
-                entry = _Entry(name, own_role, settings, breaker, listener)
+                entry = self._build(name, own_role, settings, None)
                 self._entries[(name, own_role)] = entry
             self._entries[(host, role)] = entry
             return entry
 
+    def _resolver_entry(self, resolver: str) -> _Entry:
+        """The breaker of ``resolver``: its name is its key (the ``host`` it is written as)."""
+        with self._lock:
+            found = self._entries.get((resolver, _RESOLVER))
+            if found is not None:
+                return found
+            name = normalize_host(resolver)
+            entry = self._entries.get((name, _RESOLVER))
+            if entry is None:
+                entry = self._build(name, None, self.config.effective(name), "resolver")
+                self._entries[(name, _RESOLVER)] = entry
+            self._entries[(resolver, _RESOLVER)] = entry
+            return entry
+
+    def _build(
+        self, name: str, role: str | None, settings: BreakerSettings, scope: str | None
+    ) -> _Entry:
+        listener = TelemetryListener(name, self.writer, role=role, clock=self.clock, scope=scope)
+        breaker = pybreaker.CircuitBreaker(
+            fail_max=settings.fail_max,
+            reset_timeout=settings.reset_timeout_s,
+            success_threshold=settings.success_threshold,
+            listeners=[listener],
+            name=f"{name}:{role}" if role else name,
+            throw_new_error_on_trip=False,
+        )
+        return _Entry(name, role, settings, breaker, listener, scope)
+
+    def _guarding(self, key: str) -> list[_Entry]:
+        """This registry's breakers written under ``key`` (a host's, or a resolver's)."""
+        with self._lock:
+            found = {id(e): e for e in self._entries.values() if e.host == key}
+        return list(found.values())
+
     def _reject(self, entry: _Entry, now: float, reason: str, role: str | None) -> None:
         current = entry.breaker.current_state
         state = STATE_NAMES.get(current) or state_name(current) or "closed"
+        debug_log.debug("refuse %s (%s, %s)", entry.breaker.name, reason, state)
         key = (state, reason, entry.role or role)
         details = entry.rejected_json.get(key)
         if details is None:
-            payload = {"state": state, "reason": reason, "role": key[2]}
+            payload = {"state": self.writer.state_label(state), "reason": reason, "role": key[2]}
+            payload["scope"] = entry.scope
             payload["run_id"] = self.writer.run_id
             details = encode_json({k: v for k, v in payload.items() if v is not None})
             entry.rejected_json[key] = details
@@ -204,6 +297,14 @@ class BreakerRegistry:
                 self.cooldowns.set(entry.host, until, rolling.note())
         except AdvisorError as exc:
             log.warning("cooldown for %s not stored: %s", entry.host, exc)
+
+
+def _refused_now(breaker: pybreaker.CircuitBreaker, now: float) -> bool:
+    """Whether ``breaker`` is open with its reset timeout still running at ``now``."""
+    if breaker.current_state != pybreaker.STATE_OPEN:
+        return False
+    reopens = _reopens_at(breaker)
+    return reopens is None or reopens > now
 
 
 def _reopens_at(breaker: pybreaker.CircuitBreaker) -> float | None:

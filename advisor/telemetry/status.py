@@ -1,7 +1,9 @@
-"""What an operator sees per host: recorded state, cooldown, effective config.
+"""What an operator sees per host: live state, recorded state, cooldown, effective config.
 
 The manifest is read through a read-only SQLite connection (never written); the
-state of a host is the ``new_state`` of its last recorded ``state_change``.
+recorded state of a host is the ``new_state`` of its last recorded ``state_change``.
+The live state merges that with the cooldown store: a host under an active hold or
+Retry-After cooldown is ``open`` whatever was recorded last.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from advisor.config import BreakerConfig, BreakerSettings, normalize_host
 from advisor.errors import ManifestSchemaError, UsageError
 from advisor.telemetry.cooldown import Cooldown, CooldownStore
 from advisor.telemetry.writer import TABLE
+
+DEFAULT_MANIFEST = Path("runs") / "content" / "manifest.sqlite3"
+"""The deployment guide's manifest, relative to the working folder."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,26 @@ class HostStatus:
     cooldown: Cooldown | None
     settings: BreakerSettings
     origin: dict[str, str]
+    now: float | None = None
+
+    @property
+    def live_state(self) -> str | None:
+        """``open`` under an active hold or cooldown, else the recorded state (None when
+        neither the store nor the manifest knows the host)."""
+        if self.cooldown is not None:
+            return "open"
+        return self.recorded.state if self.recorded else None
+
+    def age_s(self) -> float | None:
+        """Seconds since the live state began (the hold's setting, else the recorded
+        transition), or None when unknown."""
+        if self.now is None:
+            return None
+        if self.cooldown is not None and self.cooldown.set_at is not None:
+            start: float | None = self.cooldown.set_at
+        else:
+            start = self.recorded.since if self.recorded else None
+        return None if start is None else round(max(0.0, self.now - start), 1)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values; times as ISO-8601 UTC."""
@@ -55,6 +80,9 @@ class HostStatus:
             "cooldown_reason": cooldown.reason if cooldown else None,
             "config": self.settings.to_dict(),
             "origin": self.origin,
+            "live_state": self.live_state,
+            "age_s": self.age_s(),
+            "cooldown_kind": cooldown.kind if cooldown else None,
         }
 
 
@@ -114,7 +142,7 @@ def breaker_status(
     hosts: Sequence[str] | None = None,
     now: float | None = None,
 ) -> list[HostStatus]:
-    """Per host: recorded state, active cooldown, effective settings; sorted by host.
+    """Per host: live and recorded state, active cooldown, effective settings; by host.
 
     Hosts are those configured, recorded in the manifest or under a cooldown; or only
     ``hosts`` when given.
@@ -124,7 +152,7 @@ def breaker_status(
     """
     recorded = recorded_states(manifest) if manifest is not None else {}
     moment = datetime.now(UTC).timestamp() if now is None else now
-    cooldowns = {c.host: c for c in (store.all() if store is not None else []) if c.active(moment)}
+    cooldowns = {c.host: c for c in (store.all() if store is not None else []) if c.refuses(moment)}
     if hosts:
         names = sorted({normalize_host(h) for h in hosts})
     else:
@@ -136,6 +164,7 @@ def breaker_status(
             cooldowns.get(host),
             config.effective(host),
             config.origin(host),
+            moment,
         )
         for host in names
     ]
