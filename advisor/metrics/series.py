@@ -32,6 +32,9 @@ BAND_RESOLUTION = 600  # state bands closer than window / this are merged
 PER_DECADE = 5  # duration histogram bins per factor of ten (x1.58 per bin)
 MAX_STREAK = 30  # longer failure streaks are counted as this long
 STREAK_ENDINGS = ("open", "success", "end")
+# Failures split by kind (queries/report/call_buckets.sql); the rest are "other".
+FAILURE_KINDS = ("429", "5xx", "timeout")
+FEW_DURATIONS = 12  # at most this many stays of a kind: their values are kept too
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,13 @@ class HostSeries:
     censored_opens: int = 0
     censored_episodes: int = 0
     inferred_trials: int = 0
+    # Added within report_data_version 1 (a document without them reads as empty):
+    successes: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint32))  # fine
+    refused: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint32))  # fine
+    failure_kinds: dict[str, np.ndarray] = field(default_factory=dict)  # kind -> per fine
+    duration_values: dict[str, list[tuple[float, int, int]]] = field(
+        default_factory=dict
+    )  # what -> [(seconds, stays, censored)] for hosts with few stays
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data: arrays as lists (NaN as None), bins and lengths as pairs."""
@@ -155,6 +165,13 @@ class HostSeries:
             "censored_opens": int(self.censored_opens),
             "censored_episodes": int(self.censored_episodes),
             "inferred_trials": int(self.inferred_trials),
+            "successes": _ints(self.successes),
+            "refused": _ints(self.refused),
+            "failure_kinds": {kind: _ints(v) for kind, v in self.failure_kinds.items()},
+            "duration_values": {
+                what: [[float(s), int(n), int(c)] for s, n, c in values]
+                for what, values in self.duration_values.items()
+            },
         }
 
     @classmethod
@@ -179,6 +196,16 @@ class HostSeries:
             censored_opens=int(data["censored_opens"]),
             censored_episodes=int(data["censored_episodes"]),
             inferred_trials=int(data["inferred_trials"]),
+            successes=np.array(data.get("successes", []), dtype=np.uint32),
+            refused=np.array(data.get("refused", []), dtype=np.uint32),
+            failure_kinds={
+                str(kind): np.array(v, dtype=np.uint32)
+                for kind, v in data.get("failure_kinds", {}).items()
+            },
+            duration_values={
+                str(what): [(float(s), int(n), int(c)) for s, n, c in values]
+                for what, values in data.get("duration_values", {}).items()
+            },
         )
 
 
@@ -248,6 +275,7 @@ def collect(con: duckdb.DuckDBPyConnection, window: Window, names: list[str]) ->
         "per_decade": PER_DECADE,
         "max_length": MAX_STREAK,
         "gap_us": max(1, int(window.seconds / BAND_RESOLUTION * 1e6)),
+        "max_values": FEW_DURATIONS,
     }
     hosts = {
         name: HostSeries(
@@ -255,6 +283,9 @@ def collect(con: duckdb.DuckDBPyConnection, window: Window, names: list[str]) ->
             retry_after_max=np.full(coarse.count, np.nan),
             trial_successes=np.zeros(coarse.count, dtype=np.uint32),
             trial_failures=np.zeros(coarse.count, dtype=np.uint32),
+            successes=np.zeros(fine.count, dtype=np.uint32),
+            refused=np.zeros(fine.count, dtype=np.uint32),
+            failure_kinds={kind: np.zeros(fine.count, dtype=np.uint32) for kind in FAILURE_KINDS},
         )
         for name in names
     }
@@ -272,8 +303,10 @@ def collect(con: duckdb.DuckDBPyConnection, window: Window, names: list[str]) ->
             strict=True,
         ):
             getattr(series, column).append(value)
-    for host, what, bin_, count, censored in _rows(con, "report/duration_bins", params):
+    for host, what, bin_, count, censored, values in _rows(con, "report/duration_bins", params):
         hosts[host].durations[what][bin_] = (count, censored)
+        if values is not None:
+            _add_values(hosts[host].duration_values.setdefault(what, []), values)
     for host, length, ended_by, count in _rows(con, "report/failure_streaks", params):
         hosts[host].streaks[ended_by][length] = count
     for host, c_opens, c_episodes, inferred in _rows(con, "report/data_quality", params):
@@ -290,6 +323,17 @@ def collect(con: duckdb.DuckDBPyConnection, window: Window, names: list[str]) ->
     )
 
 
+def _add_values(points: list[tuple[float, int, int]], values: list[list[float]]) -> None:
+    """Add sorted (seconds, censored) pairs to ``points`` as (seconds, stays, censored),
+    equal durations counted together."""
+    for seconds, censored in values:
+        if points and points[-1][0] == seconds:
+            _, n, c = points[-1]
+            points[-1] = (seconds, n + 1, c + int(censored))
+        else:
+            points.append((float(seconds), 1, int(censored)))
+
+
 def _fill_calls(
     con: duckdb.DuckDBPyConnection,
     params: dict[str, Any],
@@ -297,12 +341,17 @@ def _fill_calls(
     coarse: Buckets,
     hosts: dict[str, HostSeries],
 ) -> None:
-    """Failures per fine bucket; Retry-After and half-open trials per coarse bucket."""
-    for host, bucket, failures, t_ok, t_fail, ra_count, ra_max in _rows(
+    """Successes, failures (by kind) and refused calls per fine bucket; Retry-After and
+    half-open trials per coarse bucket."""
+    for host, bucket, failures, t_ok, t_fail, ra_count, ra_max, ok, refused, *kinds in _rows(
         con, "report/call_buckets", {**params, "bucket_us": fine.width_us}
     ):
-        series = hosts[host]
-        series.failures[fine.index(bucket)] = failures
+        series, i = hosts[host], fine.index(bucket)
+        series.failures[i] = failures
+        series.successes[i] = ok
+        series.refused[i] = refused
+        for kind, n in zip(FAILURE_KINDS, kinds, strict=True):
+            series.failure_kinds[kind][i] = n
         j = coarse.index(bucket * fine.width_s // coarse.width_s)
         if ra_count:
             series.retry_after_max[j] = np.fmax(series.retry_after_max[j], ra_max)

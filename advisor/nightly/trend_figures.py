@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 from markupsafe import Markup
 from plotly.subplots import make_subplots
 
+from advisor.outputs.report.axes import count_step
 from advisor.outputs.report.figures import COLOURS, Chart, ChartTable, script_json
 from advisor.outputs.report.formatting import duration, pct
 
@@ -40,8 +41,13 @@ def _layout(height: int) -> dict[str, Any]:
     }
 
 
+def _dates(nights: pd.Series) -> list[str]:
+    """Nights as dates (``2026-11-25``), never as midnight timestamps."""
+    return [pd.Timestamp(n).strftime("%Y-%m-%d") for n in nights]
+
+
 def _metrics_chart(host: str, rows: pd.DataFrame) -> Chart:
-    nights = [str(n) for n in rows["night"]]
+    nights = _dates(rows["night"])
     fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.06)
     fig.add_trace(go.Bar(x=nights, y=rows["opens"], name="opens",
                          marker_color=COLOURS["open"]), row=1, col=1)  # fmt: skip
@@ -53,7 +59,8 @@ def _metrics_chart(host: str, rows: pd.DataFrame) -> Chart:
                              mode="lines+markers", line=failure_line), row=3, col=1)  # fmt: skip
     fig.update_layout(**_layout(360))
     fig.update_xaxes(type="category")
-    fig.update_yaxes(title_text="opens", row=1, col=1)
+    fig.update_yaxes(title_text="opens", row=1, col=1, rangemode="tozero",
+                     **_counts(rows["opens"].max()))  # fmt: skip
     fig.update_yaxes(title_text="open min", row=2, col=1)
     fig.update_yaxes(title_text="fail %", row=3, col=1)
     table = ChartTable("night")  # the page lists the traces' values per night
@@ -66,22 +73,36 @@ def _metrics_chart(host: str, rows: pd.DataFrame) -> Chart:
                   caption, fig, table)  # fmt: skip
 
 
+def _counts(top: float) -> dict[str, Any]:
+    """Whole-number ticks for a count axis."""
+    return {"tickformat": "d", "dtick": count_step(max(float(top), 1.0)), "tick0": 0}
+
+
 def _settings_chart(host: str, rows: pd.DataFrame) -> Chart | None:
+    """Current and suggested values per night, one panel (own y axis) per parameter."""
     advised = rows.dropna(subset=["parameter"])
     if advised.empty:
         return None
-    fig = go.Figure()
-    for parameter, group in advised.groupby("parameter", sort=True):
-        nights = [str(n) for n in group["night"]]
-        for kind, column in (("current", "current"), ("suggested", "suggested")):
+    groups = list(advised.groupby("parameter", sort=True))
+    fig = make_subplots(rows=len(groups), cols=1, shared_xaxes=True, vertical_spacing=0.12)
+    for row, (parameter, group) in enumerate(groups, start=1):
+        nights = _dates(group["night"])
+        for kind in ("current", "suggested"):
             fig.add_trace(go.Scatter(
-                x=nights, y=group[column], name=f"{kind} {parameter}", mode="lines+markers",
+                x=nights, y=group[kind], name=f"{kind} {parameter}", mode="lines+markers",
                 line={"color": COLOURS[kind], "dash": "dot" if kind == "current" else "dash"},
-            ))  # fmt: skip
-    fig.update_layout(**_layout(260))
+                marker={"symbol": "circle-open" if kind == "current" else "diamond"},
+            ), row=row, col=1)  # fmt: skip
+        top = group[["current", "suggested"]].max().max()
+        fig.update_yaxes(title_text=str(parameter), row=row, col=1, rangemode="tozero",
+                         **(_counts(top) if parameter != "reset_timeout_s" else {}))  # fmt: skip
+    fig.update_layout(**_layout(90 + 130 * len(groups)))
     fig.update_xaxes(type="category", categoryorder="category ascending")
     table = ChartTable("night")
-    caption = f"Values advised for {host} on the nights a change was recommended."
+    caption = (
+        f"Values advised for {host} on the nights a change was recommended, one panel per "
+        "setting (dotted: current, dashed: suggested)."
+    )
     return _chart("trend-settings", f"Suggested vs current settings of {host}", caption, fig,
                   table)  # fmt: skip
 

@@ -7,8 +7,11 @@ of ``plotly.graph_objects.Figure``; arrays travel as Plotly's base64 typed array
 Building hundreds of validated ``go.Figure`` objects costs seconds, so they are not
 validated here (the tests check every figure of a rendered page with plotly's
 validators). Figures carry no template: the page script applies one light/dark
-theme to all. Colours follow the Okabe-Ito palette and every series also differs
-by pattern or dash, so the charts read in grey too.
+theme to all. Colours follow the Okabe-Ito palette and every meaning has its own
+colour *and* pattern, marker or dash (``ENCODING``), so the charts read in grey too.
+Every chart has its numbers table: the page script lists the figure's traces by x
+(``ChartTable``), or a trace carries its rows ready-made in ``meta["table"]``
+(state bands, heat-map cells, fleet bars, trade-off points).
 """
 
 from __future__ import annotations
@@ -23,8 +26,9 @@ import numpy as np
 import plotly.io as pio
 from markupsafe import Markup
 
-from advisor.metrics.series import MAX_STREAK, PER_DECADE, Bands, ReportSeries
-from advisor.outputs.report.formatting import count, duration, pct, value
+from advisor.metrics.series import FAILURE_KINDS, MAX_STREAK, PER_DECADE, Bands, ReportSeries
+from advisor.outputs.report.axes import count_axis, duration_axis, log_duration_axis
+from advisor.outputs.report.formatting import count, duration, pct, timestamp, value
 from advisor.outputs.report.summary import HostView
 
 COLOURS = {
@@ -37,6 +41,26 @@ COLOURS = {
     "current": "#555555",
     "suggested": "#CC79A7",
 }
+# One encoding per meaning: (colour, bar pattern or marker symbol). Colours repeat only
+# between a bar and a line or marker, never between two bars.
+ENCODING = {
+    "closed": ("#009E73", ""),
+    "open": ("#D55E00", "/"),
+    "half_open": ("#E69F00", "."),
+    "429": ("#CC79A7", "-"),
+    "5xx": ("#56B4E9", "x"),
+    "timeout": ("#F0E442", "+"),
+    "other": ("#999999", "\\"),
+    "refused": ("#0072B2", "|"),
+    "successes": ("#009E73", "line"),
+    "retry_after": ("#CC79A7", "triangle-down"),
+    "trial_ok": ("#009E73", "circle"),
+    "trial_failed": ("#D55E00", "x-thin-open"),
+    "incident": ("rgba(153,153,153,0.3)", ""),
+}
+FAILURE_NAMES = {"429": "HTTP 429", "5xx": "HTTP 5xx", "timeout": "time-outs",
+                 "other": "other failures"}  # fmt: skip
+TABLE_ROWS = 200  # ready-made numbers tables list at most this many rows
 FLEET_ROWS = 40  # hosts in the fleet heat map and open-time bars
 TIMELINE_ROWS = 12  # hosts in the fleet state timeline
 _JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027"}
@@ -46,10 +70,14 @@ _TYPED = {"i1", "u1", "i2", "u2", "i4", "u4", "f4", "f8"}  # what plotly.js deco
 @dataclass(frozen=True)
 class ChartTable:
     """How the page script lists the numbers behind a chart, from the figure's own traces
-    (one column per trace, setting lines left out; rows with only zeros skipped).
+    (one column per trace, rows with only zeros or blanks skipped, at most 200 rows);
+    traces with ``meta`` ``"setting"`` (a setting line) or ``"listed"`` (its numbers are
+    in another trace's ready-made table) are left out, and a trace with
+    ``meta={"table": {...}}`` is listed as that table (see ``listing``).
 
-    ``rows``: ``ranges`` (a step histogram: row i spans x[i] to x[i + 1]) or ``values``
-    (one row per x); ``cap``: the largest x stands for "this or more".
+    ``rows``: ``ranges`` (a step histogram: row i spans x[i] to x[i + 1]), ``values``
+    (one row per x) or ``time`` (one row per x, an epoch-ms time shown in UTC);
+    ``cap``: the largest x stands for "this or more".
     """
 
     label: str
@@ -93,6 +121,31 @@ def _counts(values: np.ndarray) -> dict[str, str]:
     """Non-negative counts in the smallest unsigned type that holds them."""
     top = int(values.max()) if values.size else 0
     return typed(values, "u1" if top < 256 else "u2" if top < 65536 else "u4")
+
+
+def listing(
+    head: Sequence[str], rows: Sequence[Sequence[Any]], limit: int = TABLE_ROWS
+) -> dict[str, Any]:
+    """A ready-made numbers table for a trace's ``meta``: at most ``limit`` rows and how
+    many more there were (the page says so under the table)."""
+    return {
+        "table": {
+            "head": list(head),
+            "rows": [list(r) for r in rows[:limit]],
+            "more": max(0, len(rows) - limit),
+        }
+    }
+
+
+def when(ms: float) -> str:
+    """Epoch milliseconds as UTC time text, the way tables show times."""
+    return timestamp(ms / 1000.0).rstrip("Z")
+
+
+def _marker(meaning: str, **extra: Any) -> dict[str, Any]:
+    """Bar marker of ``meaning``: its colour with its pattern (``ENCODING``)."""
+    colour, pattern = ENCODING[meaning]
+    return {"color": colour, "line": {"width": 0}, "pattern": _pattern(pattern), **extra}
 
 
 def plotly_text(text: str) -> str:
@@ -164,9 +217,17 @@ def fleet_opens(series: ReportSeries, hosts: Sequence[HostView]) -> Chart | None
     rows = [h for h in hosts if h.host in series.opens][:FLEET_ROWS]
     if not rows:
         return None
-    z = np.vstack([series.opens[h.host] for h in rows]).astype(np.float32)
-    z[z == 0] = np.nan
+    counts = np.vstack([series.opens[h.host] for h in rows])
+    z = counts.astype(np.float32)
+    z[z == 0] = np.nan  # an empty cell: no colour, no hover, no text
     grid = series.coarse
+    top = int(counts.max())
+    cells = [
+        [h.host, when(grid.start_ms + j * grid.width_ms), int(counts[i, j])]
+        for j in range(grid.count)
+        for i, h in enumerate(rows)
+        if counts[i, j]
+    ]
     heatmap = {
         "type": "heatmap",
         "z": typed(z, "f4"),
@@ -174,16 +235,25 @@ def fleet_opens(series: ReportSeries, hosts: Sequence[HostView]) -> Chart | None
         "dx": grid.width_ms,
         "y": [plotly_text(h.host) for h in rows],
         "colorscale": [[0, "#FDD0A2"], [0.5, "#E6550D"], [1, "#7F2704"]],
-        "zmin": 0,
-        "zmax": max(1.0, float(np.nanmax(z))),
+        "zmin": 0.5,
+        "zmax": max(1.5, top + 0.5),
         "xgap": 1,
         "ygap": 1,
-        "colorbar": {"title": {"text": "opens"}, "thickness": 12},
+        "colorbar": {
+            "title": {"text": "opens"},
+            "thickness": 12,
+            "tickformat": "d",
+            "tick0": 0,
+            "dtick": count_axis(top)["dtick"],
+        },
+        "hoverongaps": False,
         "hovertemplate": "%{y}<br>%{x|%Y-%m-%d %H:%M}: %{z} opens<extra></extra>",
         "name": "opens",
+        "meta": listing(["host", f"{duration(grid.width_s)} bucket from (UTC)", "opens"], cells),
     }
     if z.size <= 2000:
-        heatmap["texttemplate"] = "%{z}"
+        heatmap["text"] = [[str(int(n)) if n else "" for n in row] for row in counts.tolist()]
+        heatmap["texttemplate"] = "%{text}"
     layout = _layout(
         90 + 22 * len(rows),
         margin={"l": 200},
@@ -196,7 +266,8 @@ def fleet_opens(series: ReportSeries, hosts: Sequence[HostView]) -> Chart | None
         "opened, most attention first; darker and higher numbers mean more opens, empty cells "
         "none." + (f" {more} more hosts opened; see the table." if more > 0 else "")
     )
-    return _chart("heatmap", "Opens per host over time", caption, [heatmap], layout)
+    table = ChartTable("opens per host and time")
+    return _chart("heatmap", "Opens per host over time", caption, [heatmap], layout, table=table)
 
 
 def fleet_open_time(hosts: Sequence[HostView]) -> Chart | None:
@@ -205,6 +276,7 @@ def fleet_open_time(hosts: Sequence[HostView]) -> Chart | None:
     shown = rows[:FLEET_ROWS]
     if not shown:
         return None
+    listed = [[h.host, pct(h.open_fraction), duration(h.metrics["open_time_s"])] for h in shown]
     bars = {
         "type": "bar",
         "orientation": "h",
@@ -213,9 +285,10 @@ def fleet_open_time(hosts: Sequence[HostView]) -> Chart | None:
         "text": [pct(h.open_fraction) for h in shown],
         "textposition": "outside",
         "cliponaxis": False,
-        "marker": {"color": COLOURS["open"], "pattern": _pattern("/")},
+        "marker": _marker("open"),
         "hovertemplate": "%{y}: open %{text} of its active time<extra></extra>",
         "name": "open time",
+        "meta": listing(["host", "open, % of its active time", "open time"], listed),
     }
     layout = _layout(
         70 + 22 * len(shown),
@@ -229,16 +302,18 @@ def fleet_open_time(hosts: Sequence[HostView]) -> Chart | None:
     )
     if len(rows) > len(shown):
         caption += f"; {len(rows) - len(shown)} more hosts below {pct(shown[-1].open_fraction)}"
-    return _chart("bar", "Open time per host", caption + ".", [bars], layout)
+    table = ChartTable("open time per host")
+    return _chart("bar", "Open time per host", caption + ".", [bars], layout, table=table)
 
 
-def _band_traces(bands_by_row: Sequence[Bands]) -> list[dict[str, Any]]:
-    """Horizontal bars for open and half-open bands; row ``i`` is drawn at ``y = i``."""
-    traces = []
-    for state, name, pattern in (
-        ("open", "open (incl. half-open trials)", "/"),
-        ("half_open", "half-open", "."),
-    ):
+STATE_NAMES = {"open": "open (with its half-open trials)", "half_open": "half-open only"}
+
+
+def _band_traces(bands_by_row: Sequence[Bands], names: Sequence[str]) -> list[dict[str, Any]]:
+    """Horizontal bars for open and half-open bands; row ``i`` (host ``names[i]``) is drawn
+    at ``y = i``. The first trace lists every band in its numbers table."""
+    traces, listed = [], []
+    for state in ("open", "half_open"):
         base, length, ys, data = [], [], [], []
         for row, bands in enumerate(bands_by_row):
             for i in range(len(bands)):
@@ -248,6 +323,11 @@ def _band_traces(bands_by_row: Sequence[Bands]) -> list[dict[str, Any]]:
                 length.append(max(bands.end_ms[i] - bands.start_ms[i], 1.0))
                 ys.append(row)
                 data.append((bands.opens[i], bands.open_s[i], bands.half_opens[i]))
+                end = when(bands.end_ms[i]) + (" (still open)" if bands.censored[i] else "")
+                listed.append(
+                    [names[row], state.replace("_", "-"), when(bands.start_ms[i]), end,
+                     duration(bands.open_s[i]), int(bands.opens[i]), int(bands.half_opens[i])]
+                )  # fmt: skip
         if not base:
             continue
         traces.append(
@@ -259,19 +339,31 @@ def _band_traces(bands_by_row: Sequence[Bands]) -> list[dict[str, Any]]:
                 "y": typed(ys, "u1" if len(bands_by_row) < 256 else "u2"),
                 "customdata": typed(data, "f4"),
                 "width": 0.7,
-                "marker": {
-                    "color": COLOURS[state],
-                    "line": {"width": 0},
-                    "pattern": _pattern(pattern),
-                },
-                "name": name,
+                "marker": _marker(state),
+                "name": STATE_NAMES[state],
+                "meta": "listed",
                 "hovertemplate": (
                     "opened %{customdata[0]}×, half-open %{customdata[2]}×, open "
                     "%{customdata[1]:.0f} s<extra>" + state.replace("_", "-") + "</extra>"
                 ),
             }
         )
+    if traces:
+        head = ["host", "state", "from (UTC)", "to (UTC)", "open", "opens", "half-open"]
+        listed.sort(key=lambda r: (r[2], r[0]))
+        traces[0]["meta"] = listing(head, listed)
     return traces
+
+
+def _states_text(traces: Sequence[dict[str, Any]]) -> str:
+    """The states a timeline draws, in the words of its legend."""
+    names = [t["name"] for t in traces if t.get("name") in (*STATE_NAMES.values(), "closed")]
+    parts = {
+        "closed": "closed the pale band",
+        STATE_NAMES["open"]: "open hatched (/), including its brief half-open trials",
+        STATE_NAMES["half_open"]: "half-open only (no open in the band) dotted",
+    }
+    return ", ".join(parts[n] for n in names)
 
 
 def _closed_trace(series: ReportSeries, rows: int) -> dict[str, Any]:
@@ -282,19 +374,67 @@ def _closed_trace(series: ReportSeries, rows: int) -> dict[str, Any]:
         "x": typed(np.full(rows, series.end_ms - series.start_ms), "f8"),
         "y": typed(np.arange(rows), "u1" if rows < 256 else "u2"),
         "width": 0.7,
-        "marker": {"color": COLOURS["closed"], "opacity": 0.3, "line": {"width": 0}},
+        "marker": _marker("closed", opacity=0.3),
         "name": "closed",
+        "meta": "listed",  # the window itself: the bands table lists what was not closed
         "hoverinfo": "skip",
     }
 
 
-def fleet_timeline(series: ReportSeries, hosts: Sequence[HostView]) -> Chart | None:
-    """State bands of the hosts that need attention, on one time axis."""
+def _incident_traces(incidents: Sequence[dict[str, Any]], rows: int) -> list[dict[str, Any]]:
+    """Fleet incidents as grey shading over all rows, the hosts named on hover."""
+    traces = []
+    listed = []
+    for k, incident in enumerate(incidents):
+        start = _epoch_ms(incident["start"])
+        end = max(_epoch_ms(incident["end"]), start + 1000.0)
+        hosts = ", ".join(incident["hosts"])
+        listed.append([when(start), when(end), len(incident["hosts"]), hosts])
+        traces.append(
+            {
+                "type": "scatter",
+                "x": [start, end, end, start, start],
+                "y": [-0.5, -0.5, rows - 0.5, rows - 0.5, -0.5],
+                "fill": "toself",
+                "fillcolor": ENCODING["incident"][0],
+                "line": {"width": 1, "color": "#999999", "dash": "dot"},
+                "mode": "lines",
+                "hoveron": "fills",
+                "text": plotly_text(
+                    f"fleet incident {when(start)}–{when(end)[11:]}: "
+                    f"{len(incident['hosts'])} hosts opened together: {hosts}"
+                ),
+                "hoverinfo": "text",
+                "name": "fleet incident (hover for its hosts)",
+                "legendgroup": "incident",
+                "showlegend": k == 0,
+                "meta": "listed",
+            }
+        )
+    if traces:
+        head = ["fleet incident from (UTC)", "to (UTC)", "hosts", "which"]
+        traces[0]["meta"] = listing(head, listed)
+    return traces
+
+
+def _epoch_ms(iso: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000.0
+
+
+def fleet_timeline(
+    series: ReportSeries, hosts: Sequence[HostView], incidents: Sequence[dict[str, Any]] = ()
+) -> Chart | None:
+    """State bands of the hosts that need attention, on one time axis, with the fleet
+    incidents (contract ``incidents``) shaded and their hosts named."""
     rows = [h for h in hosts if h.changes or len(series.hosts[h.host].bands)][:TIMELINE_ROWS]
     if not rows:
         return None
+    names = [h.host for h in rows]
     traces = [_closed_trace(series, len(rows))]
-    traces += _band_traces([series.hosts[h.host].bands for h in rows])
+    traces += _band_traces([series.hosts[h.host].bands for h in rows], names)
+    traces += _incident_traces(incidents, len(rows))
     layout = _layout(
         110 + 26 * len(rows),
         barmode="overlay",
@@ -303,75 +443,172 @@ def fleet_timeline(series: ReportSeries, hosts: Sequence[HostView]) -> Chart | N
         yaxis={
             "tickvals": list(range(len(rows))),
             "ticktext": [plotly_text(h.host) for h in rows],
-            "autorange": "reversed",
+            "range": [len(rows) - 0.5, -0.5],
             "automargin": True,
             "fixedrange": True,
         },
     )
     caption = (
-        f"Breaker state of the {len(rows)} hosts needing attention: closed is the pale band, "
-        "open hatched (/), half-open dotted; stays less than "
+        f"Breaker state of the {len(rows)} hosts needing attention: {_states_text(traces)}; "
+        "stays less than "
         f"{duration((series.end_ms - series.start_ms) / 600_000)} apart are drawn as one band."
     )
+    if incidents:
+        caption += (
+            f" Grey shading: {len(incidents)} fleet incident(s), many hosts opening together "
+            "(hover or see the table for their hosts)."
+        )
+    table = ChartTable("state bands")
     return _chart(
-        "timeline", "State timeline of the hosts needing attention", caption, traces, layout
-    )
+        "timeline", "State timeline of the hosts needing attention", caption, traces, layout,
+        table=table,
+    )  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- one host
 
+TIME_HOVER = "%{x|%Y-%m-%d %H:%M:%S}"
 
-def _trial_traces(series: ReportSeries, host: HostView, yaxis: str) -> list[dict[str, Any]]:
-    """Half-open trial outcomes per coarse bucket, failures stacked on successes."""
-    data, grid = series.hosts[host.host], series.coarse
-    traces = []
-    for values, base, name, kind, pattern in (
-        (data.trial_successes, None, "trials succeeded", "success", ""),
-        (data.trial_failures, data.trial_successes, "trials failed", "failure", "x"),
-    ):
-        if not values.any():
+
+def _sparse(values: np.ndarray) -> dict[str, str]:
+    """Counts as floats with NaN for zero: markers drawn only where something happened."""
+    out = values.astype(np.float32)
+    out[out == 0] = np.nan
+    return typed(out, "f4")
+
+
+def _failure_traces(
+    series: ReportSeries, host: HostView
+) -> tuple[list[dict[str, Any]], int, list[str]]:
+    """Failures per fine bucket stacked by kind (429, 5xx, time-outs, other: each bar
+    starts where the kind below it ends); also the tallest stack and each kind's total
+    in words."""
+    data, grid = series.hosts[host.host], series.fine
+    if not data.failures.any():
+        return [], 0, []
+    kinds = dict(data.failure_kinds)
+    if kinds:
+        split = np.sum([kinds[k] for k in FAILURE_KINDS if k in kinds], axis=0)
+        kinds["other"] = data.failures - split
+    else:  # a document saved before failures were split
+        kinds = {"other": data.failures}
+    traces, totals = [], []
+    below = np.zeros_like(data.failures)
+    for kind in (*FAILURE_KINDS, "other"):
+        values = kinds.get(kind)
+        if values is None or not values.any():
             continue
+        name = FAILURE_NAMES[kind] if len(kinds) > 1 else "failures"
         trace = {
             "type": "bar",
             "x0": grid.start_ms + grid.width_ms / 2,
             "dx": grid.width_ms,
             "y": _counts(values),
-            "yaxis": yaxis,
+            "yaxis": "y2",
+            "marker": _marker(kind),
             "name": name,
-            "marker": {"color": COLOURS[kind], "pattern": _pattern(pattern)},
-            "hovertemplate": "%{x|%H:%M}: %{y} " + name + "<extra></extra>",
+            "hovertemplate": TIME_HOVER + ": %{y} " + name + "<extra></extra>",
         }
-        if base is not None and base.any():
-            trace["base"] = _counts(base)
+        if below.any():
+            trace["base"] = _counts(below)
         traces.append(trace)
-    return traces
+        totals.append(f"{count(int(values.sum()))} {name}")
+        below = below + values
+    return traces, int(data.failures.max()), totals
 
 
-def host_timeline(series: ReportSeries, host: HostView) -> Chart | None:
-    """One time axis, three panels: breaker state bands; failures per bucket with the
-    Retry-After values seen; half-open trial outcomes."""
-    data = series.hosts[host.host]
-    has_failures = bool(data.failures.any())
-    retry = ~np.isnan(data.retry_after_max)
-    trials = _trial_traces(series, host, "y4")
-    if not (len(data.bands) or has_failures or retry.any() or trials):
-        return None
-    grid, coarse = series.fine, series.coarse
-    traces = [_closed_trace(series, 1), *_band_traces([data.bands])]
-    per = duration(grid.width_s)
-    if has_failures:
+def _call_traces(series: ReportSeries, host: HostView) -> tuple[list[dict[str, Any]], int]:
+    """Refused calls (bars) and successes (a line) per fine bucket; also the top value."""
+    data, grid = series.hosts[host.host], series.fine
+    traces: list[dict[str, Any]] = []
+    top = 0
+    if data.refused.any():
         traces.append(
             {
                 "type": "bar",
                 "x0": grid.start_ms + grid.width_ms / 2,
                 "dx": grid.width_ms,
-                "y": _counts(data.failures),
-                "yaxis": "y2",
-                "marker": {"color": COLOURS["failure"], "pattern": _pattern("x")},
-                "name": f"failures per {per}",
-                "hovertemplate": "%{x|%H:%M}: %{y} failures<extra></extra>",
+                "y": _counts(data.refused),
+                "yaxis": "y4",
+                "marker": _marker("refused"),
+                "name": "refused by the breaker",
+                "hovertemplate": TIME_HOVER + ": %{y} calls refused<extra></extra>",
             }
         )
+        top = int(data.refused.max())
+    if data.successes.any() and traces:
+        traces.append(
+            {
+                "type": "scatter",
+                "x0": grid.start_ms + grid.width_ms / 2,
+                "dx": grid.width_ms,
+                "y": _counts(data.successes),
+                "yaxis": "y4",
+                "mode": "lines",
+                "line": {"color": ENCODING["successes"][0], "width": 1.5, "shape": "hvh"},
+                "name": "successes",
+                "hovertemplate": TIME_HOVER + ": %{y} successes<extra></extra>",
+            }
+        )
+        top = max(top, int(data.successes.max()))
+    return traces, top
+
+
+def _trial_traces(series: ReportSeries, host: HostView) -> tuple[list[dict[str, Any]], int]:
+    """Half-open trial outcomes per coarse bucket as markers (none where zero)."""
+    data, grid = series.hosts[host.host], series.coarse
+    traces = []
+    for values, name, meaning in (
+        (data.trial_successes, "trials succeeded", "trial_ok"),
+        (data.trial_failures, "trials failed", "trial_failed"),
+    ):
+        if not values.any():
+            continue
+        colour, symbol = ENCODING[meaning]
+        traces.append(
+            {
+                "type": "scatter",
+                "x0": grid.start_ms + grid.width_ms / 2,
+                "dx": grid.width_ms,
+                "y": _sparse(values),
+                "yaxis": "y5",
+                "mode": "markers",
+                "name": name,
+                "marker": {"color": colour, "symbol": symbol, "size": 9,
+                           "line": {"width": 2, "color": colour}},
+                "hovertemplate": TIME_HOVER + ": %{y} " + name + "<extra></extra>",
+            }
+        )  # fmt: skip
+    top = int(max(data.trial_successes.max(initial=0), data.trial_failures.max(initial=0)))
+    return traces, top
+
+
+def _domains(weights: dict[str, float], gap: float = 0.06) -> dict[str, list[float]]:
+    """Vertical panel domains, top to bottom, sized by ``weights``."""
+    free = 1.0 - gap * (len(weights) - 1)
+    total = sum(weights.values())
+    domains, top = {}, 1.0
+    for name, weight in weights.items():
+        bottom = max(0.0, top - free * weight / total)
+        domains[name] = [round(bottom, 4), round(top, 4)]
+        top = bottom - gap
+    return domains
+
+
+def host_timeline(series: ReportSeries, host: HostView) -> Chart | None:
+    """One time axis, up to four panels: breaker state bands; failures per bucket by
+    kind with the Retry-After values seen; calls refused by the breaker with the
+    successes; half-open trial outcomes."""
+    data = series.hosts[host.host]
+    failures, fail_top, fail_totals = _failure_traces(series, host)
+    calls, call_top = _call_traces(series, host)
+    trials, trial_top = _trial_traces(series, host)
+    retry = ~np.isnan(data.retry_after_max)
+    if not (len(data.bands) or failures or calls or retry.any() or trials):
+        return None
+    coarse = series.coarse
+    bands = [_closed_trace(series, 1), *_band_traces([data.bands], [host.host])]
+    traces = bands + failures
     if retry.any():
         traces.append(
             {
@@ -381,76 +618,137 @@ def host_timeline(series: ReportSeries, host: HostView) -> Chart | None:
                 "y": typed(data.retry_after_max, "f4"),  # NaN: no Retry-After in that bucket
                 "yaxis": "y3",
                 "mode": "markers",
-                "marker": {"symbol": "triangle-down", "size": 9, "color": COLOURS["suggested"]},
-                "name": f"Retry-After (max per {duration(coarse.width_s)}, s)",
-                "hovertemplate": "%{x|%H:%M}: Retry-After up to %{y} s<extra></extra>",
+                "marker": {"symbol": ENCODING["retry_after"][1], "size": 9,
+                           "color": ENCODING["retry_after"][0]},
+                "name": f"Retry-After, s (max per {duration(coarse.width_s)}, right axis)",
+                "hovertemplate": TIME_HOVER + ": Retry-After up to %{y} s<extra></extra>",
             }
-        )
-    traces += trials
-    # Panels from the top: state, failures (+ Retry-After on the right), trials.
-    state, fails, tried = (
-        ([0.84, 0.98], [0.38, 0.76], [0, 0.3]) if trials else ([0.74, 0.98], [0, 0.62], None)
-    )
+        )  # fmt: skip
+    traces += calls + trials
+    weights = {"state": 0.35, "failures": 1.0}
+    if calls:
+        weights["calls"] = 1.0
+    if trials:
+        weights["trials"] = 0.6
+    domains = _domains(weights)
+    bottom = f"y{ {'failures': 2, 'calls': 4, 'trials': 5}[list(weights)[-1]] }"
     layout = _layout(
-        340 if trials else 260,
+        150 + 110 * (len(weights) - 1),
         barmode="overlay",
         bargap=0.1,
-        xaxis=_time_axis(series, anchor="y4" if trials else "y2"),
+        xaxis=_time_axis(series, anchor=bottom),
         yaxis={
-            "domain": state, "tickvals": [0], "ticktext": ["state"],
+            "domain": domains["state"], "tickvals": [0], "ticktext": ["state"],
             "range": [-0.5, 0.5], "fixedrange": True,
         },
-        yaxis2={"domain": fails, "title": {"text": "failures"}, "rangemode": "tozero"},
-        yaxis3={
-            "overlaying": "y2", "side": "right", "title": {"text": "Retry-After s"},
-            "showgrid": False, "rangemode": "tozero",
-        },
-        margin={"r": 60},
+        yaxis2=count_axis(fail_top, domain=domains["failures"], title={"text": "failures"}),
+        margin={"r": 70},
     )  # fmt: skip
-    if tried:
-        layout["yaxis4"] = {"domain": tried, "title": {"text": "trials"}, "rangemode": "tozero"}
-    m = host.metrics
-    caption = (
-        f"Top: breaker state (closed pale, open hatched, half-open dotted); {m['opens']} opens, "
-        f"open {pct(host.open_fraction)} of its active time. Middle: "
-        f"{count(m['failures'])} failures per {per}"
+    if retry.any():
+        layout["yaxis3"] = duration_axis(
+            float(np.nanmax(data.retry_after_max)),
+            overlaying="y2", side="right", showgrid=False,
+            title={"text": "Retry-After"},
+        )  # fmt: skip
+    if calls:
+        layout["yaxis4"] = count_axis(call_top, domain=domains["calls"], title={"text": "calls"})
+    if trials:
+        layout["yaxis5"] = count_axis(trial_top, domain=domains["trials"],
+                                      title={"text": "trials"})  # fmt: skip
+    caption = _timeline_caption(series, host, bands, fail_totals, calls, trials)
+    title = "State, failures by kind, refused calls and half-open trials over time"
+    table = ChartTable("time (UTC, middle of the bucket)", rows="time")
+    return _chart("timeline", title, caption, traces, layout, table=table)
+
+
+def _timeline_caption(
+    series: ReportSeries,
+    host: HostView,
+    bands: list[dict[str, Any]],
+    failures: list[str],
+    calls: list[dict[str, Any]],
+    trials: list[dict[str, Any]],
+) -> str:
+    """The timeline in words: every panel drawn, with the totals of its series."""
+    data, m = series.hosts[host.host], host.metrics
+    per = duration(series.fine.width_s)
+    text = (
+        f"Top: breaker state ({_states_text(bands)}); {m['opens']} opens, open "
+        f"{pct(host.open_fraction)} of its active time."
     )
+    if failures:
+        text += f" Failures per {per} by kind (stacked): {', '.join(failures)}."
     ra = m["retry_after_s"]
     if ra["count"]:
-        seen = f"{count(ra['count'])}×, up to {duration(ra['max'])}"
-        caption += f"; triangles: Retry-After seen {seen}"
-    caption += "."
-    if trials:
-        caption += (
-            f" Bottom: {count(m['half_open_trials'])} half-open trials per "
-            f"{duration(coarse.width_s)}, {count(m['half_open_successes'])} succeeded (plain), "
-            f"{count(m['half_open_failures'])} failed (×): success rate "
-            f"{pct(m['half_open_success_rate'])}."
+        text += f" Triangles: Retry-After seen {count(ra['count'])}×, up to {duration(ra['max'])}."
+    if calls:
+        refused, ok = int(data.refused.sum()), int(data.successes.sum())
+        text += (
+            f" Calls per {per}: {count(refused)} refused by the breaker (bars, |), "
+            f"{count(ok)} successes (line): successes right after a reopening mean the "
+            "host was back before the breaker let calls through."
         )
-    title = "State timeline, failures, Retry-After and half-open trials"
-    return _chart("timeline", title, caption, traces, layout)
+    if trials:
+        text += (
+            f" Bottom: half-open trials per {duration(series.coarse.width_s)}: "
+            f"{count(int(data.trial_successes.sum()))} succeeded (circles), "
+            f"{count(int(data.trial_failures.sum()))} failed (×)."
+        )
+    return text
 
 
 def _edges(bins: Sequence[int]) -> np.ndarray:
     return 10 ** (np.arange(min(bins), max(bins) + 2) / PER_DECADE)
 
 
-def host_durations(series: ReportSeries, host: HostView) -> Chart | None:
-    """Histograms of open and episode durations, with current and suggested reset_timeout_s."""
-    data = series.hosts[host.host].durations
+DURATION_KINDS: dict[str, tuple[str, str, str, dict[str, Any]]] = {
+    "open": ("open stays", "open", "square", {"fill": "tozeroy", "fillpattern": {"shape": "/"}}),
+    "episode": ("episodes (open → closed)", "successes", "diamond-open",
+                {"line": {"shape": "hv", "dash": "dash"}}),
+}  # fmt: skip
+
+
+def _duration_values(
+    values: dict[str, list[tuple[float, int, int]]],
+) -> tuple[list[dict[str, Any]], list[float], int]:
+    """A few durations drawn as themselves: a marker on a stem per distinct value."""
+    traces, xs, top = [], [], 0
+    for what, (name, meaning, symbol, _) in DURATION_KINDS.items():
+        points = values.get(what, [])
+        if not points:
+            continue
+        colour = ENCODING[meaning][0]
+        ys = [n for _, n, _ in points]
+        traces.append(
+            {
+                "type": "scatter",
+                "x": [s for s, _, _ in points],
+                "y": ys,
+                "customdata": [f", {c} cut off at the window end" if c else "" for *_, c in points],
+                "mode": "markers",
+                "marker": {"symbol": symbol, "size": 11, "color": colour,
+                           "line": {"width": 2, "color": colour}},
+                "error_y": {"type": "data", "symmetric": False, "array": [0] * len(ys),
+                            "arrayminus": ys, "width": 0, "color": colour, "thickness": 2},
+                "name": name,
+                "hovertemplate": "%{x:.4g} s: %{y}×%{customdata}<extra>" + what + "</extra>",
+            }
+        )  # fmt: skip
+        xs += [s for s, _, _ in points]
+        top = max(top, *ys)
+    return traces, xs, top
+
+
+def _duration_bins(
+    data: dict[str, dict[int, tuple[int, int]]],
+) -> tuple[list[dict[str, Any]], list[float], int]:
+    """Many durations as step histograms on log-spaced bins."""
     bins = [b for what in data.values() for b in what]
-    if not bins:
-        return None
     edges = _edges(bins)
     first = min(bins)
-    traces = []
-    bin_counts: dict[str, list[int]] = {}  # what -> count per bin
-    for what, name, style in (
-        ("open", "open stays", {"fill": "tozeroy", "fillpattern": {"shape": "/"}}),
-        ("episode", "episodes (open → closed)", {"line": {"shape": "hv", "dash": "dash"}}),
-    ):
+    traces, top = [], 0
+    for what, (name, meaning, _, style) in DURATION_KINDS.items():
         counts = [data[what].get(first + i, (0, 0))[0] for i in range(len(edges) - 1)]
-        bin_counts[what] = counts
         if not any(counts):
             continue
         traces.append(
@@ -461,32 +759,45 @@ def host_durations(series: ReportSeries, host: HostView) -> Chart | None:
                 "mode": "lines",
                 "line": {"shape": "hv"},
                 "name": name,
-                "marker": {"color": COLOURS["open" if what == "open" else "success"]},
+                "marker": {"color": ENCODING[meaning][0]},
                 "hovertemplate": "from %{x:.3s} s: %{y}<extra>" + what + "</extra>",
                 **style,
             }
         )
-    top = max(c for counts in bin_counts.values() for c in counts)
-    lines, xs = _setting_lines(host, "reset_timeout_s", lambda v: v, (0, top * 1.1), " s")
-    low, high = min([edges[0], *xs]), max([edges[-1], *xs])
+        top = max(top, *counts)
+    return traces, [float(edges[0]), float(edges[-1])], top
+
+
+def host_durations(series: ReportSeries, host: HostView) -> Chart | None:
+    """Open and episode durations, with current and suggested reset_timeout_s: each value
+    when the host had a few, else histograms on log-spaced bins."""
+    own = series.hosts[host.host]
+    data = own.durations
+    if not any(data.values()):
+        return None
+    few = all(own.duration_values.get(what) for what, bins in data.items() if bins)
+    if few:
+        traces, xs, top = _duration_values(own.duration_values)
+    else:
+        traces, xs, top = _duration_bins(data)
+    lines, setting_xs = _setting_lines(host, "reset_timeout_s", lambda v: v, (0, top * 1.08), " s")
+    low, high = min([*xs, *setting_xs]), max([*xs, *setting_xs])
     layout = _layout(
         260,
-        xaxis={
-            "type": "log",
-            "range": [math.log10(low) - 0.05, math.log10(high) + 0.1],
-            "title": {"text": "duration, seconds (log scale)"},
-        },
-        yaxis={"title": {"text": "count"}, "rangemode": "tozero"},
+        xaxis=log_duration_axis(low / 1.6, high * 1.6, title={"text": "duration (log scale)"}),
+        yaxis=count_axis(top, title={"text": "count"}),
     )
     m = host.metrics
     od, ed = m["open_duration_s"], m["episode_duration_s"]
     caption = (
         f"{m['opens']} open stays (p50 {duration(od['p50'])}, p90 {duration(od['p90'])}, "
         f"longest {duration(od['max'])}) and {m['episodes']} episodes (p50 "
-        f"{duration(ed['p50'])}, longest {duration(ed['max'])}). Dotted line: current "
-        "reset_timeout_s; dashed: suggested (values in the legend)."
-    )
-    table = ChartTable("duration, seconds", rows="ranges")
+        f"{duration(ed['p50'])}, longest {duration(ed['max'])})"
+        + (": each value drawn as a marker on a stem as high as its count. " if few else
+           ", counted in bins of x1.58. ")
+        + "Dotted line: current reset_timeout_s; dashed: suggested (values in the legend)."
+    )  # fmt: skip
+    table = ChartTable("duration, seconds", rows="values" if few else "ranges")
     title = "Open and episode durations"
     return _chart("histogram", title, caption, traces + lines, layout, table=table)
 
@@ -579,6 +890,17 @@ def host_trade_off(trade: dict[str, Any] | None, host: HostView) -> Chart | None
             "hovertemplate": hover,
         }
     ]
+    listed = [
+        [label_, p["fail_max"], p["reset_timeout_s"], p["wasted"], p["lost"], value(p["cost"])]
+        for label_, p in (
+            *((name, trade.get(key)) for key, name in
+              (("current", "today"), ("suggested", "suggested"), ("best", "cheapest"))),
+            *(("front", p) for p in front),
+        )
+        if p
+    ]  # fmt: skip
+    head = ["setting", "fail_max", "reset_timeout_s", "wasted", "lost", "cost"]
+    traces[0]["meta"] = listing(head, listed)
     points = (
         ("current", "today's setting", "circle-open", COLOURS["current"]),
         ("suggested", "suggested setting", "diamond", COLOURS["suggested"]),
@@ -598,6 +920,7 @@ def host_trade_off(trade: dict[str, Any] | None, host: HostView) -> Chart | None
                 "marker": {"size": 13, "symbol": symbol, "color": colour},
                 "name": f"{name} ({_knobs(point)})",
                 "hovertemplate": hover,
+                "meta": "listed",
             }
         )
     layout = _layout(
@@ -624,4 +947,5 @@ def host_trade_off(trade: dict[str, Any] | None, host: HostView) -> Chart | None
                 f" {label_}: {_knobs(point)}: {_counts_text(point)}, cost {value(point['cost'])}."
             )
     title = "Trade-off: wasted against lost calls"
-    return _chart("scatter", title, caption, traces, layout)
+    table = ChartTable("settings replayed")
+    return _chart("scatter", title, caption, traces, layout, table=table)

@@ -115,7 +115,7 @@ def context(data: dict[str, Any]) -> dict[str, object]:
         for chart in (
             figures.fleet_open_time(summary.hosts),
             figures.fleet_opens(series, summary.hosts),
-            figures.fleet_timeline(series, summary.hosts),
+            figures.fleet_timeline(series, summary.hosts, data["contract"]["incidents"]),
         )
         if chart is not None
     ]
