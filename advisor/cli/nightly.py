@@ -59,6 +59,14 @@ def nightly(
             help="UTC day to analyse, YYYY-MM-DD, 1970-01-01 to 8999-12-31 (default yesterday).",
         ),
     ] = None,
+    parquet: Annotated[
+        Path | None,
+        typer.Option(
+            "--parquet",
+            help="Also write the night's events and per-breaker metrics as Hive-partitioned "
+            "Parquet under this folder (events/date=YYYY-MM-DD/, breaker_daily/date=.../).",
+        ),
+    ] = None,
     quiet: QuietOpt = False,
     verbose: TracebackOpt = False,
 ) -> None:
@@ -82,6 +90,7 @@ def nightly(
         config=options.breaker_config(),
         rules=options.rules,
         lost_weight=options.lost_weight,
+        parquet=parquet,
     )
     if not quiet:
         for source in result.ingest.sources:

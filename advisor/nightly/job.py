@@ -28,6 +28,7 @@ from advisor.limits import MAX_RETENTION_DAYS, date_in_range
 from advisor.model import Analysis
 from advisor.nightly.night import LOOKBACK, analyze_night, night_window, open_fractions
 from advisor.nightly.outputs import write_outputs
+from advisor.nightly.parquet import write_parquet
 from advisor.nightly.record import previous_advice, record_night
 from advisor.nightly.stability import Advice, StabilityRules, classify
 from advisor.outputs.files import refuse_inputs
@@ -84,6 +85,7 @@ def run_nightly(
     lost_weight: float | None = None,
     lock_wait_s: float = 5.0,
     checkpoint: Callable[[str], None] = no_checkpoint,
+    parquet: str | Path | None = None,
 ) -> NightResult:
     """Ingest new events, analyse ``night`` and write its reports.
 
@@ -100,6 +102,8 @@ def run_nightly(
         lock_wait_s: how long to wait for another run's lock.
         checkpoint: called with each of ``STAGES`` as the run reaches it (tests kill or
             pause a real run there to prove crash safety and the lock).
+        parquet: also write the night's events and per-breaker metrics as Hive-partitioned
+            Parquet under this folder (``advisor.nightly.parquet``).
 
     Raises:
         StoreError: store locked by another run, or corrupt.
@@ -124,6 +128,7 @@ def run_nightly(
             "--store": store_path,
             "--store (its lock file)": lock_path(store_path),
             "--out": out_dir,
+            "--parquet": parquet,
             **{f"--out ({name})": out_dir / name for name in _output_names(night)},
         },
         sources=sources,
@@ -147,6 +152,8 @@ def run_nightly(
             contract = _commit(con, ingest, night, analysis, advice, cutoff, keep_from, checkpoint)
             checkpoint("committed")
             written = write_outputs(con, out_dir, night, analysis, advice, stability, cutoff)
+            if parquet is not None:
+                written += write_parquet(con, Path(parquet), night, analysis, cutoff)
             checkpoint("reports")
         except STORE_FAILURES as exc:
             raise StoreError(f"{store_path}: history store error ({first_line(exc)})") from None
