@@ -8,6 +8,7 @@ import json
 import re
 from collections import defaultdict
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
@@ -19,6 +20,7 @@ from advisor.simulate import simulate
 from tests.helpers import manifests as m
 from tests.helpers.manifests import T0, call, change
 
+ROOT = Path(__file__).resolve().parents[1]
 END = "2026-01-15T06:00:00Z"
 WINDOW = ("--until", END, "--window-s", "3600")
 
@@ -181,3 +183,50 @@ def test_export_to_stdout_and_a_bad_format(flapping):
     assert code == 0 and "breaker_advisor_opens_total{" in out and "# EOF" not in out
     code, _, err = run("export", flapping.manifest, *WINDOW, "--format", "json")
     assert code == 2 and "openmetrics" in err
+
+
+def served_sample_names(flapping) -> set[str]:
+    """Every sample name ``serve`` writes (the export's and its own health), from a real
+    run of its analysis loop."""
+    from prometheus_client.exposition import generate_latest
+
+    from advisor import analyze
+    from advisor.serve import MetricsServer
+
+    server = MetricsServer(lambda: analyze([flapping.manifest], until=END, config=flapping.config))
+    assert server.run_once()
+    text = generate_latest(server.registry).decode()
+    return {s.name for f in parse_prometheus(text) for s in f.samples}
+
+
+def test_grafana_dashboard_and_alert_rules_name_series_the_exporter_writes(flapping):
+    import yaml
+
+    dashboard = json.loads((ROOT / "deploy" / "grafana-dashboard.json").read_text())
+    for key in ("title", "uid", "schemaVersion", "panels", "templating"):
+        assert key in dashboard, key
+    assert isinstance(dashboard["schemaVersion"], int)
+    variables = {v["name"]: v for v in dashboard["templating"]["list"]}
+    assert "host" in variables and variables["host"]["type"] == "query"
+    written = served_sample_names(flapping)
+    exprs = [variables["host"]["definition"]]
+    ids = set()
+    for panel in dashboard["panels"]:
+        assert {"id", "type", "title", "datasource", "targets", "gridPos"} <= set(panel)
+        assert set(panel["gridPos"]) == {"h", "w", "x", "y"}
+        assert panel["gridPos"]["x"] + panel["gridPos"]["w"] <= 24
+        ids.add(panel["id"])
+        assert panel["targets"]
+        for target in panel["targets"]:
+            assert target["refId"] and target["expr"]
+            exprs.append(target["expr"])
+    assert len(ids) == len(dashboard["panels"])
+    rules = yaml.safe_load((ROOT / "deploy" / "prometheus-alerts.yml").read_text())
+    alerts = [r for g in rules["groups"] for r in g["rules"]]
+    assert any(r["alert"] == "BreakerHostCutOff" for r in alerts)
+    exprs += [r["expr"] for r in alerts]
+    for expr in exprs:
+        names = re.findall(r"\bbreaker_advisor_[a-z0-9_]+", expr)
+        assert names, expr
+        for name in names:
+            assert name in written, (name, expr)
