@@ -18,6 +18,9 @@ from tests.helpers.breaker_sim import arrivals, down_between, simulate
 from tests.helpers.manifests import T0
 from tests.helpers.slow_host import HOURS, slow_host
 from tests.helpers.throttled import throttled_host
+from tests.test_rolling import (
+    test_the_advice_says_what_the_thresholds_did_and_suggests_values as rolling_scenario,
+)
 
 
 def run(tmp_path, rows, *, defaults: str, rules: dict | None = None, window_s: float):
@@ -315,6 +318,7 @@ COVERED = {
     "rate-limited": test_429_storms_get_a_rate_limit_and_no_fail_max_decrease,
     "retry-after-cap": test_retry_after_above_the_cap,
     "insufficient-evidence": test_tiny_host_gets_only_a_note,
+    "rolling-window": rolling_scenario,  # tests/test_rolling.py
 }
 
 
