@@ -179,3 +179,102 @@ def test_every_command_has_help():
     for command in ("show", "open", "close"):
         code, out, _ = invoke(command, "--help")
         assert code == 0 and "Usage" in out
+
+
+def test_show_without_flags_reads_the_guides_default_manifest(env, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DOCSTOKG_BREAKERS_YAML", raising=False)
+    code, out, err = invoke("show", "--format", "json", env={ENV_STORE: ""})
+    assert code == 0, err
+    assert "no manifest at runs/content/manifest.sqlite3 (pass --manifest PATH)" in err
+    assert json.loads(out) == []
+    default = tmp_path / "runs" / "content" / "manifest.sqlite3"
+    default.parent.mkdir(parents=True)
+    default.write_bytes(env["manifest"].read_bytes())
+    code, out, err = invoke("show", "--format", "json", env={ENV_STORE: ""})
+    assert code == 0, err
+    rows = {row["host"]: row for row in json.loads(out)}
+    assert set(rows) == {"api.example.org", "other.example.org"}
+    assert rows["other.example.org"]["state"] == "open"
+
+
+def test_show_gives_the_live_state_and_its_age(env):
+    now = time.time()
+    SQLiteCooldownStore(env["store_path"]).set("api.example.org", now + 600, "Retry-After")
+    rows = show_json(env)
+    held = rows["api.example.org"]  # recorded closed (calls only), held in the store: open
+    assert (held["state"], held["live_state"], held["cooldown_kind"]) == (
+        "closed",
+        "open",
+        "cooldown",
+    )
+    assert 0 <= held["age_s"] < 60
+    recorded = rows["other.example.org"]  # opened at T0 + 5 in the manifest
+    assert recorded["live_state"] == "open"
+    assert recorded["age_s"] == pytest.approx(time.time() - (T0 + 5), abs=60)
+    code, out, err = invoke(
+        "show", "--manifest", env["manifest"], "--cooldown-store", env["store_url"],
+        "--config", env["config"],
+    )  # fmt: skip
+    assert code == 0, err
+    assert "live" in out and "age" in out and " s " in out
+
+
+def test_close_of_an_unknown_host_writes_nothing(env):
+    digest = hashlib.sha256(env["manifest"].read_bytes()).hexdigest()
+    code, out, err = invoke(
+        "close", "nobody.example.org", "--manifest", env["manifest"],
+        "--cooldown-store", env["store_url"], "--config", env["config"],
+    )  # fmt: skip
+    assert code == 2 and out == ""
+    assert "nobody.example.org: unknown host" in err and "nothing changed" in err
+    assert hashlib.sha256(env["manifest"].read_bytes()).hexdigest() == digest
+    assert not env["store_path"].exists() or not SQLiteCooldownStore(env["store_path"]).all()
+
+
+def test_close_of_a_host_that_is_not_open_records_nothing(env):
+    code, out, err = invoke(
+        "close", "api.example.org", "--manifest", env["manifest"],
+        "--cooldown-store", env["store_url"], "--config", env["config"],
+    )  # fmt: skip
+    assert code == 0, err
+    assert "nothing recorded in" in err
+    assert manual_events(env["manifest"]) == []
+
+
+def test_close_reaches_a_breaker_tripped_in_a_workers_memory(env, tmp_path):
+    """The operator's release goes through the store; the worker's registry closes its
+    breaker and records that in its own manifest, not the operator."""
+    from advisor.config import load_config
+    from advisor.simulate import VirtualClock, pybreaker_clock
+    from advisor.telemetry import BreakerRegistry, ManifestWriter
+
+    clock = VirtualClock(time.time())
+    worker_manifest = tmp_path / "worker.sqlite3"
+    writer = ManifestWriter(worker_manifest, run_id="worker", flush_interval_s=None)
+    registry = BreakerRegistry(
+        load_config(env["config"], env={}), writer, SQLiteCooldownStore(env["store_path"]), clock
+    )
+
+    def down() -> None:
+        raise OSError("down")
+
+    with pybreaker_clock(clock):
+        for _ in range(3):
+            with pytest.raises(OSError):
+                registry.call("api.example.org", down)
+        assert registry.state("api.example.org") == "open"
+        code, _, err = invoke("close", "api.example.org", "--cooldown-store", env["store_url"])
+        assert code == 2 and "unknown host" in err  # nothing tells this CLI about the host
+        code, _, err = invoke(
+            "close", "api.example.org", "--cooldown-store", env["store_url"], "--force"
+        )
+        assert code == 0, err
+        assert "not recorded in telemetry (no --manifest given)" in err
+        clock.now += 1  # well inside the 60 s reset timeout
+        assert registry.call("api.example.org", lambda: "ok") == "ok"
+    writer.close()
+    assert [(d["old_state"], d["new_state"]) for *_, d in manual_events(worker_manifest)] == [
+        ("open", "closed")
+    ]
+    assert manual_events(env["manifest"]) == []  # the operator wrote no manifest

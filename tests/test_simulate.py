@@ -477,3 +477,49 @@ def test_truth_health_covers_new_truth_fields(tmp_path):
         assert checked == len(truth["hosts"])
     finally:
         analysis.con.close()
+
+
+def test_seed_compatible_and_resolver_breakers_from_the_cli(tmp_path):
+    """--seed-compatible writes Julian days and the view; --resolver routes hosts through
+    a resolver's own breaker, tuned by --breaker-resolver, written under its name."""
+    out = tmp_path / "run"
+    result = CliRunner().invoke(
+        app,
+        [
+            "simulate", "--scenario", "outage", "--hours", "0.5", "--seed", "5",
+            "--end", str(END), "--out", str(out), "--seed-compatible",
+            "--resolver", "crossref=api.crossref.org,api.openalex.org",
+            "--breaker-resolver", "crossref=fail_max:2,reset:20",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    manifest = out / "manifest.sqlite3"
+    with sqlite3.connect(manifest) as con:
+        low, high = con.execute("SELECT min(ts), max(ts) FROM breaker_events").fetchone()
+        kinds = dict(con.execute("SELECT name, type FROM sqlite_master"))
+        scopes = con.execute(
+            "SELECT host, count(*) FROM breaker_events "
+            "WHERE json_extract(details, '$.scope') = 'resolver' GROUP BY host"
+        ).fetchall()
+        opens = con.execute(
+            "SELECT count(*) FROM breaker_events WHERE host = 'crossref' "
+            'AND details LIKE \'%"new_state":"OPEN"%\''
+        ).fetchone()[0]
+        reset = con.execute(
+            "SELECT DISTINCT json_extract(details, '$.reset_timeout_s') FROM breaker_events "
+            "WHERE host = 'crossref' AND event_type = 'state_change'"
+        ).fetchall()
+    julian_end = resolve_end(END) / 86400 + 2440587.5
+    assert julian_end - 0.5 / 24 - 1e-6 <= low <= high <= julian_end + 1e-6
+    assert kinds["breaker_state_transitions"] == "view"
+    assert [host for host, _ in scopes] == ["crossref"]
+    assert opens > 0 and reset == [(20.0,)]
+    config = load_config(out / "breakers.yaml", env={})
+    assert config.effective("crossref").fail_max == 2  # the run's breakers.yaml has it
+
+
+def test_resolver_hosts_must_be_the_scenarios(tmp_path):
+    with pytest.raises(UsageError, match="has no host 'nope.example.org'"):
+        simulate(
+            "outage", tmp_path / "x", hours=0.1, end=END, resolvers={"r": ["nope.example.org"]}
+        )

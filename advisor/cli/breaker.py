@@ -15,7 +15,7 @@ from rich.text import Text
 
 from advisor.cli.common import advisor_errors
 from advisor.cli.options import OutputFormat, TableOrJsonOpt, VerbosityOpt
-from advisor.config import KNOB_KEYS, load_config
+from advisor.config import KNOB_KEYS, load_config, normalize_host
 from advisor.errors import UsageError
 from advisor.telemetry.control import Override, close_host, open_host
 from advisor.telemetry.cooldown import (
@@ -192,6 +192,14 @@ def close(
     manifest: ManifestOpt = None,
     cooldown_store: StoreOpt = None,
     config: ConfigOpt = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Release HOST even when the store, the manifest and the configuration know "
+            "nothing of it (a breaker tripped only in a worker's memory).",
+        ),
+    ] = False,
     verbose: VerbosityOpt = 0,
 ) -> None:
     """Release HOST: its hold cleared, and every worker sharing the cooldown store closes
@@ -199,7 +207,7 @@ def close(
     enable_for_verbosity(verbose)
     evidence = DEFAULT_MANIFEST if manifest is None and DEFAULT_MANIFEST.is_file() else None
     with advisor_errors():
-        known = load_config(config).configured_hosts()
+        known = [normalize_host(host)] if force else load_config(config).configured_hosts()
         done = close_host(
             host,
             store=_shared_store(cooldown_store),

@@ -11,10 +11,12 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from advisor.cli.common import advisor_errors
+from advisor.cli.options import VerbosityOpt
 from advisor.config import normalize_host, parse_settings_spec
 from advisor.errors import ConfigError
 from advisor.simulate import SCENARIOS
 from advisor.simulate import simulate as run_simulation
+from advisor.telemetry.debug import enable_for_verbosity
 
 
 def simulate(
@@ -71,13 +73,41 @@ def simulate(
             "(hosts not named run on the defaults).",
         ),
     ] = None,
+    resolver: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--resolver",
+            help="NAME=HOST[,HOST...] (repeatable): those hosts' calls are made for resolver "
+            "NAME and also pass through its own breaker (scope resolver). Runs one worker.",
+        ),
+    ] = None,
+    breaker_resolver: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--breaker-resolver",
+            help="NAME=key:value,... (repeatable): the resolver's settings (resolvers: in "
+            "breakers.yaml), e.g. crossref=fail_max:3.",
+        ),
+    ] = None,
+    seed_compatible: Annotated[
+        bool,
+        typer.Option(
+            "--seed-compatible",
+            help="Write the manifest as the deployment guide's SQL reads it: ts as Julian "
+            "days, states upper-case, a breaker_state_transitions view.",
+        ),
+    ] = False,
+    verbose: VerbosityOpt = 0,
 ) -> None:
     """Simulate hosts behind real pybreaker breakers and write their telemetry.
 
     Writes OUT/manifest.sqlite3 (breaker_events), OUT/breakers.yaml (the config used,
     mis-tuned for some hosts) and OUT/truth.json (what really happened per host).
     """
+    enable_for_verbosity(verbose)
     with advisor_errors():
+        routes = _resolvers(resolver or [])
+        resolver_config = _host_config(breaker_resolver or [], "--breaker-resolver")
         default_values = (
             None
             if defaults is None
@@ -107,6 +137,9 @@ def simulate(
             progress=lambda done: bar.update(task, completed=done),
             host_config=host_config,
             defaults=default_values,
+            seed_compatible=seed_compatible,
+            resolvers=routes,
+            resolver_config=resolver_config,
         )
     typer.echo(
         f"{result.events} events ({result.calls} calls) for {hours:g} h in "
@@ -116,8 +149,8 @@ def simulate(
     sys.stdout.write(f"{result.manifest}\n{result.config}\n{result.truth}\n")
 
 
-def _host_config(entries: list[str]) -> dict[str, dict[str, float]]:
-    """``--breaker`` values -> ``{host: settings}``.
+def _host_config(entries: list[str], flag: str = "--breaker") -> dict[str, dict[str, float]]:
+    """``--breaker`` (or ``--breaker-resolver``) values -> ``{host: settings}``.
 
     Raises:
         ConfigError: an entry is not ``HOST=key:value,...``.
@@ -126,8 +159,24 @@ def _host_config(entries: list[str]) -> dict[str, dict[str, float]]:
     for entry in entries:
         host, sep, spec = entry.partition("=")
         if not sep or not host.strip():
-            raise ConfigError(f"--breaker: {entry!r}: expected HOST=key:value,key:value")
+            raise ConfigError(f"{flag}: {entry!r}: expected NAME=key:value,key:value")
         host = normalize_host(host)
-        values = cast(dict[str, float], parse_settings_spec(spec, f"--breaker {host}"))
+        values = cast(dict[str, float], parse_settings_spec(spec, f"{flag} {host}"))
         out.setdefault(host, {}).update(values)
+    return out
+
+
+def _resolvers(entries: list[str]) -> dict[str, list[str]]:
+    """``--resolver NAME=HOST,HOST`` values -> ``{name: [hosts]}``.
+
+    Raises:
+        ConfigError: an entry is not ``NAME=HOST[,HOST...]``.
+    """
+    out: dict[str, list[str]] = {}
+    for entry in entries:
+        name, sep, hosts = entry.partition("=")
+        names = [h.strip() for h in hosts.split(",") if h.strip()]
+        if not sep or not name.strip() or not names:
+            raise ConfigError(f"--resolver: {entry!r}: expected NAME=HOST[,HOST...]")
+        out.setdefault(normalize_host(name), []).extend(names)
     return out

@@ -103,6 +103,9 @@ def simulate(
     host_config: dict[str, dict[str, float]] | None = None,
     defaults: dict[str, float] | None = None,
     rolling: dict[str, object] | None = None,
+    seed_compatible: bool = False,
+    resolvers: dict[str, list[str]] | None = None,
+    resolver_config: dict[str, dict[str, float]] | None = None,
 ) -> SimulationResult:
     """Run ``scenario_name`` for ``hours`` of virtual time ending at ``end``; write ``out_dir``.
 
@@ -127,6 +130,13 @@ def simulate(
             plans keep incidents ``2 * reset_timeout_s`` apart, so a longer timeout can
             thin them out.
         defaults: replaces the scenario's ``defaults:`` section (None: the scenario's own).
+        seed_compatible: write the manifest as the deployment guide's SQL reads it
+            (``ManifestWriter(seed_compatible=True)``: Julian-day ``ts``, upper-case states,
+            the ``breaker_state_transitions`` view).
+        resolvers: resolver name -> the scenario's hosts whose calls are made for it: those
+            calls also pass through the resolver's own breaker (scope ``resolver``). One
+            worker runs them all (a resolver's breaker lives in one process).
+        resolver_config: resolver name -> its settings (``resolvers:`` in breakers.yaml).
         rolling: the ``advanced.rolling`` section (``{"enabled": True, "window_s": 30,
             "threshold_failures": 5, "cooldown_s": 60}``); None: none, the policy off.
 
@@ -145,7 +155,8 @@ def simulate(
     spec = scenario(scenario_name)
     hours = number_in("--hours", hours, 0, MAX_SIM_HOURS, low_open=True)
     seed = _seed(seed)
-    workers = _worker_count(workers, spec, hours)
+    workers = 1 if resolvers else _worker_count(workers, spec, hours)
+    routes = _routes(spec, resolvers or {})
     stop = resolve_end(end)
     start = stop - hours * 3600.0
     if start < EARLIEST.timestamp():
@@ -153,7 +164,7 @@ def simulate(
             f"--end {end!r} less --hours {hours:g}: starts before 1970-01-01 "
             f"(the supported range is {DATE_RANGE})"
         )
-    yaml_text = _config_yaml(spec, host_config, defaults, rolling)
+    yaml_text = _config_yaml(spec, host_config, defaults, rolling, resolver_config)
     out = Path(out_dir)
     created = not out.exists()
     manifest, config_path, truth_path = _prepare_out_dir(out, overwrite)
@@ -162,7 +173,7 @@ def simulate(
             spec, out, manifest, config_path, truth_path, yaml_text,
             seed=seed, start=start, stop=stop, hours=hours, workers=workers,
             progress=progress, batch_size=batch_size, host_config=host_config,
-            defaults=defaults, started=started,
+            defaults=defaults, started=started, seed_compatible=seed_compatible, routes=routes,
         )  # fmt: skip
     except BaseException:
         _remove_run(out, created)  # never a half-written run folder
@@ -198,18 +209,23 @@ def _simulate_into(
     host_config: dict[str, dict[str, float]] | None,
     defaults: dict[str, float] | None,
     started: float,
+    seed_compatible: bool = False,
+    routes: tuple[tuple[str, str], ...] = (),
 ) -> SimulationResult:
     _write_new(config_path, yaml_text)
     config = load_config(config_path, env={})
     run_id = f"sim-{spec.name}-{seed}"
     # the table, once; no index: it would add half again to the cost of writing a row
-    ManifestWriter(manifest, run_id=run_id, flush_interval_s=None, bulk_load=True).close()
+    ManifestWriter(
+        manifest, run_id=run_id, flush_interval_s=None, bulk_load=True,
+        seed_compatible=seed_compatible,
+    ).close()  # fmt: skip
 
     groups = _partition(spec.hosts, workers)
     slices = _slice_count(spec, hours, batch_size)
     jobs = [
         _Job(spec.name, tuple(p.host for p in group), seed, start, stop, manifest, config_path,
-             run_id, slices, len(groups), index)
+             run_id, slices, len(groups), index, seed_compatible, routes)
         for index, group in enumerate(groups)
     ]  # fmt: skip
     if len(jobs) == 1:
@@ -248,6 +264,31 @@ def default_workers(scenario_name: str, hours: float) -> int:
     except AttributeError:  # not on every platform
         cpus = os.cpu_count() or 1
     return max(1, min(2, cpus))
+
+
+def _routes(spec: Scenario, resolvers: dict[str, list[str]]) -> tuple[tuple[str, str], ...]:
+    """(host, resolver) pairs of ``resolvers`` (name -> hosts), hosts checked.
+
+    Raises:
+        UsageError: a host the scenario does not have, or one named for two resolvers.
+    """
+    known = {p.host for p in spec.hosts}
+    routes: dict[str, str] = {}
+    for name, hosts in resolvers.items():
+        resolver = normalize_host(name)
+        if not resolver:
+            raise UsageError("--resolver: empty resolver name; expected NAME=HOST[,HOST...]")
+        for raw in hosts:
+            host = normalize_host(raw)
+            if host not in known:
+                raise UsageError(
+                    f"--resolver {name}: scenario {spec.name} has no host {host!r}; "
+                    f"its hosts: {', '.join(sorted(known))}"
+                )
+            if routes.get(host, resolver) != resolver:
+                raise UsageError(f"--resolver: {host} named for {routes[host]} and {resolver}")
+            routes[host] = resolver
+    return tuple(sorted(routes.items()))
 
 
 def _seed(seed: int) -> int:
@@ -299,6 +340,8 @@ class _Job:
     slices: int
     workers: int
     index: int
+    seed_compatible: bool = False
+    routes: tuple[tuple[str, str], ...] = ()  # (host, resolver): calls made for a resolver
 
 
 def _expected_calls(spec: Scenario, hours: float) -> float:
@@ -409,6 +452,7 @@ def _run_job(
         batch_size=sys.maxsize,
         flush_interval_s=None,
         bulk_load=True,
+        seed_compatible=job.seed_compatible,
     )
     try:
         slices = TurnWriter(
@@ -422,7 +466,9 @@ def _run_job(
         )
         registry = BreakerRegistry(config, writer, InMemoryCooldownStore(), clock=clock)
         with pybreaker_clock(clock):
-            calls = _run(hosts, registry, clock, slices, job.start, job.stop, progress)
+            calls = _run(
+                hosts, registry, clock, slices, job.start, job.stop, progress, dict(job.routes)
+            )
         slices.finish()
     finally:
         writer.close()
@@ -557,8 +603,10 @@ def _run(
     start: float,
     stop: float,
     progress: Callable[[float], None] | None,
+    routes: dict[str, str] | None = None,
 ) -> int:
-    """The event loop: the host with the earliest pending arrival calls next.
+    """The event loop: the host with the earliest pending arrival calls next (through
+    its resolver's breaker too when ``routes`` names one).
 
     Arrivals per host are a Poisson process; a host's next call waits for its previous
     one to finish (pybreaker runs one call at a time per breaker). Now and then (in
@@ -568,6 +616,7 @@ def _run(
     # per host: name, its request function, its random draw, mean gap between arrivals,
     # its activity schedule (None: always active)
     table = [(h.host, h.request, h.rng.random, h.mean_gap, h.schedule) for h in hosts]
+    via = [(routes or {}).get(h.host) for h in hosts]
     heap = [
         (
             start - log(1.0 - draw()) * gap
@@ -594,8 +643,12 @@ def _run(
             check = slices.check(t)
         name, request, draw, gap, schedule = table[index]
         clock.now = t
+        resolver = via[index]
         try:  # noqa: SIM105 - the hot loop: cheaper than contextlib.suppress
-            call(name, request)
+            if resolver is None:
+                call(name, request)
+            else:
+                call(name, request, resolver=resolver)
         except expected:
             pass
         done = clock.now
@@ -617,6 +670,7 @@ def _config_yaml(
     host_config: dict[str, dict[str, float]] | None = None,
     defaults: dict[str, float] | None = None,
     rolling: dict[str, object] | None = None,
+    resolver_config: dict[str, dict[str, float]] | None = None,
 ) -> str:
     """The ``breakers.yaml`` of a run: the scenario's, or the caller's replacements
     (and ``advanced.rolling`` when ``rolling`` is given).
@@ -645,6 +699,8 @@ def _config_yaml(
                 data["hosts"].setdefault(normalize_host(host), {}).update(values)
     if rolling is not None:
         data["advanced"] = {"rolling": dict(rolling)}
+    if resolver_config:
+        data["resolvers"] = {name: dict(values) for name, values in resolver_config.items()}
     head = f"# breakers.yaml used by `breaker-advisor simulate --scenario {spec.name}`\n"
     if host_config is not None or defaults is not None:
         replaced = [

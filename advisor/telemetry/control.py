@@ -116,7 +116,7 @@ def close_host(
         raise UsageError(
             f"{name}: unknown host: no hold in the cooldown store, not configured"
             + ("" if manifest is None and evidence is None else ", not in the manifest")
-            + "; nothing changed"
+            + "; nothing changed (--force releases it anyway)"
         )
     active = previous if previous is not None and previous.refuses(at) else None
     old = "open" if active is not None else (recorded or "closed")
