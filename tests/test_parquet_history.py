@@ -113,9 +113,7 @@ def test_the_command_writes_parquet_and_refuses_it_over_a_source(runs, tmp_path)
             str(tmp_path / "r"), "--night", str(NIGHTS[0])]  # fmt: skip
     result = CliRunner().invoke(app, [*args, "--parquet", str(tmp_path / "lake")])
     assert result.exit_code == 0, result.stderr
-    assert partitions(tmp_path / "lake")["breaker_daily"] == [
-        f"date={NIGHTS[0]}/part-0.parquet"
-    ]
+    assert partitions(tmp_path / "lake")["breaker_daily"] == [f"date={NIGHTS[0]}/part-0.parquet"]
     manifest = next(runs.rglob("*.sqlite3"))
     result = CliRunner().invoke(app, [*args, "--parquet", str(manifest)])
     assert result.exit_code == 2 and "refusing to overwrite the source" in result.stderr
