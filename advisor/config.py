@@ -151,7 +151,16 @@ class BreakerConfig:
         layers.append((("hosts", name), self.hosts.get(name, {})))
         if kind:
             layers.append((("host_roles", name, kind), self.host_roles.get((name, kind), {})))
+        resolver = self.resolver_name(name)
+        if resolver is not None:  # a resolver's breaker is keyed (written) by its name
+            layers.append((("resolvers", resolver), self.resolvers[resolver]))
         return layers
+
+    def resolver_name(self, key: str) -> str | None:
+        """The configured resolver (``resolvers:``, ``--breaker-resolver``) whose breaker
+        is keyed ``key`` (its name, any case), or None."""
+        name = normalize_host(key)
+        return next((r for r in self.resolvers if normalize_host(r) == name), None)
 
 
 def normalize_host(host: str) -> str:
