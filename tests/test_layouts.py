@@ -12,6 +12,7 @@ from advisor.ingest.layouts import LAYOUTS, detect_layout, layout_named, layout_
 def test_each_layout_has_its_query_and_names_it_once():
     assert [layout.name for layout in LAYOUTS] == [
         "breaker_state_transitions", "breaker_events", "http_events", "breaker_transitions",
+        "jsonl_attempts",
     ]  # fmt: skip
     for layout in LAYOUTS:
         assert layout.query == f"events/{layout.name}"
@@ -37,6 +38,8 @@ def test_detection_takes_the_first_layout_that_matches():
     found = detect_layout([*transitions, "OPEN_TS", "close_ts"])
     assert found is not None and found.name == "breaker_state_transitions"
     assert detect_layout(["ts", "host", "details"]) is None
+    # a JSONL manifest's staged lines are never a SQLite table's layout
+    assert detect_layout(["jsonl_line", "jsonl_text", "jsonl_problem"]) is None
 
 
 def test_the_message_names_every_layout():

@@ -20,7 +20,7 @@ import duckdb
 from advisor import queries
 from advisor.errors import AdvisorError, first_line
 from advisor.ingest.database import quote_identifier
-from advisor.ingest.layouts import NATIVE_COLUMNS, layout_named
+from advisor.ingest.layouts import JSONL_LAYOUT, NATIVE_COLUMNS, layout_named
 from advisor.ingest.sources import has_numeric_affinity
 from advisor.limits import LATEST
 from advisor.model import Source
@@ -279,6 +279,11 @@ def collect_problems(
         shown[path] = shown.get(path, 0) + 1
         if shown[path] <= MAX_PROBLEM_LINES:
             examples = ", ".join(str(r) for r in rowids)
+            if by_path[path].tables.get(table) == JSONL_LAYOUT.name:  # numbered lines
+                by_path[path].warnings.append(
+                    f"{count} line(s) skipped: {problem} (line {examples})"
+                )
+                continue
             by_path[path].warnings.append(
                 f"table {table}: {count} row(s) skipped: {problem} (rowid {examples})"
             )

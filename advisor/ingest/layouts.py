@@ -3,7 +3,9 @@
 A source table's layout is decided by its columns, not its name: the first layout in
 ``LAYOUTS`` whose required columns the table has wins. Each layout names the columns its
 events query reads (missing optional ones are read as NULL) and that query
-(``queries/events/<layout>.sql``). A fifth layout is one more ``Layout`` here and its query.
+(``queries/events/<layout>.sql``). The fifth, ``jsonl_attempts``, is not a SQLite table:
+a ``manifest.jsonl`` file's lines, staged by ``advisor/ingest/jsonl.py`` as the table
+``attempts`` (``jsonl_line, jsonl_text, jsonl_problem``) and read by its query.
 """
 
 from __future__ import annotations
@@ -51,7 +53,17 @@ LAYOUTS: tuple[Layout, ...] = (
         ("run_id", "ts", "host", "scope", "old_state", "new_state", "reset_timeout_s"),
         "events/breaker_transitions",
     ),
+    Layout(
+        "jsonl_attempts",
+        frozenset({"jsonl_line", "jsonl_text", "jsonl_problem"}),
+        ("jsonl_line", "jsonl_text", "jsonl_problem"),
+        "events/jsonl_attempts",
+    ),
 )  # fmt: skip
+JSONL_LAYOUT = LAYOUTS[-1]
+_TABLE_LAYOUTS = LAYOUTS[:-1]  # what a SQLite table can be
+JSONL_TABLE = "attempts"  # the table name a JSONL source's records are shown under
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
 
 # Columns read as numbers when SQLite declares them numeric (parsed by
 # queries/events/macros.sql); every other column, and these when declared otherwise,
@@ -65,9 +77,10 @@ _BY_NAME = {layout.name: layout for layout in LAYOUTS}
 
 
 def detect_layout(columns: Iterable[str]) -> Layout | None:
-    """The layout a table with these columns has (names compared case-folded), or None."""
+    """The layout a SQLite table with these columns has (names compared case-folded), or
+    None (never ``jsonl_attempts``: that is a file's lines)."""
     cols = {c.lower() for c in columns}
-    return next((layout for layout in LAYOUTS if layout.required <= cols), None)
+    return next((layout for layout in _TABLE_LAYOUTS if layout.required <= cols), None)
 
 
 def layout_named(name: str) -> Layout:
@@ -76,5 +89,5 @@ def layout_named(name: str) -> Layout:
 
 
 def layout_names() -> str:
-    """The layout names, comma-separated, for messages."""
-    return ", ".join(layout.name for layout in LAYOUTS)
+    """The names of the SQLite table layouts, comma-separated, for messages."""
+    return ", ".join(layout.name for layout in _TABLE_LAYOUTS)

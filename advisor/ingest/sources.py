@@ -1,9 +1,11 @@
 """Find manifest files, check each one, and attach the readable ones to DuckDB read-only.
 
 A source argument is a file, a directory (searched recursively for ``*.sqlite3``,
-``*.sqlite``, ``*.db``) or a glob. Which telemetry tables a file holds is decided by
-their columns, not their names. A file that cannot be read is recorded with the
-reason and skipped; nothing here ever writes to a source.
+``*.sqlite``, ``*.db``, and ``manifest.jsonl`` in a folder without those) or a glob.
+Which telemetry tables a file holds is decided by their columns, not their names; a
+``*.jsonl`` file is a JSON-lines manifest of attempt records (``advisor/ingest/jsonl.py``).
+A file that cannot be read is recorded with the reason and skipped; nothing here ever
+writes to a source.
 """
 
 from __future__ import annotations
@@ -28,10 +30,12 @@ import duckdb
 from advisor import queries
 from advisor.errors import NoSourcesError, SourceError, first_line
 from advisor.ingest.database import quote_identifier, sql_literal
+from advisor.ingest.jsonl import attach_jsonl, inspect_jsonl, is_jsonl
 from advisor.ingest.layouts import detect_layout, layout_names
 from advisor.model import Source
 
 MANIFEST_SUFFIXES = (".sqlite3", ".sqlite", ".db")
+JSONL_MANIFEST = "manifest.jsonl"  # what a folder scan finds of JSON-lines manifests
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
@@ -68,7 +72,7 @@ def discover_sources(
         what = "; ".join(f"{text}: {reason}" for text, reason in unmatched) or "(none given)"
         raise NoSourcesError(
             f"no manifest files found in {what} "
-            f"(looked for {', '.join('*' + s for s in MANIFEST_SUFFIXES)})"
+            f"(looked for {', '.join('*' + s for s in MANIFEST_SUFFIXES)}, {JSONL_MANIFEST})"
         )
     return list(found), unmatched
 
@@ -112,10 +116,14 @@ def _walk(folder: Path) -> list[Path]:
             dirs[:] = []
             continue
         seen.add((st.st_dev, st.st_ino))
-        for name in names:
-            candidate = Path(root) / name
-            if _is_manifest_name(candidate) and candidate.is_file():
-                files.append(candidate)
+        found = [Path(root) / n for n in names if _is_manifest_name(Path(n))]
+        found = [p for p in found if p.is_file()]
+        # a folder's manifest.jsonl records the calls its SQLite manifest records too:
+        # read only where there is no SQLite manifest (named explicitly, it is read)
+        jsonl = Path(root) / JSONL_MANIFEST
+        if not found and JSONL_MANIFEST in names and jsonl.is_file():
+            found.append(jsonl)
+        files += found
     return sorted(files)
 
 
@@ -240,7 +248,10 @@ def snapshot(path: Path) -> str:
 
 
 def inspect(path: Path) -> Source:
-    """Check that ``path`` is a readable SQLite file and detect its telemetry tables."""
+    """Check that ``path`` is a readable SQLite file and detect its telemetry tables
+    (or a readable JSON-lines manifest, by its name)."""
+    if is_jsonl(path):
+        return inspect_jsonl(path)
     source = Source(path=str(path))
     source.error = _header_problem(path)
     if source.error:
@@ -341,6 +352,9 @@ def attach(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> None:
         if not source.readable:
             continue
         source.alias = f"s{index}"
+        if is_jsonl(source.path):
+            attach_jsonl(con, source)
+            continue
         try:
             con.execute(
                 f"ATTACH {sql_literal(source.read_path)} AS {quote_identifier(source.alias)} "
@@ -349,7 +363,7 @@ def attach(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> None:
         except duckdb.Error as exc:
             source.error = f"cannot attach: {first_line(exc)}"
     # The types the scanner reads each column as (one catalog query for all sources).
-    by_alias = {s.alias: s for s in sources if s.readable}
+    by_alias = {s.alias: s for s in sources if s.readable and not is_jsonl(s.path)}
     if not by_alias:
         return
     try:
