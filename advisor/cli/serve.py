@@ -7,6 +7,8 @@ Registered by ``advisor.cli.app``; the analysis options come from ``advisor.cli.
 
 from __future__ import annotations
 
+from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -17,6 +19,21 @@ from advisor.cli.options import CacheKeepDaysOpt, CacheOpt, QuietOpt, TracebackO
 
 if TYPE_CHECKING:
     from advisor.model import Analysis
+
+
+def analyse(
+    options: AnalysisOptions, cache: Path | None, cache_keep_days: int | None, quiet: bool
+) -> Analysis:
+    """One analysis of the window ending now (run in the server's child process, hence
+    a module-level function), its warnings on stderr."""
+    store, _ = cache_of(cache, cache_keep_days)
+    analysis, _ = options.analyze(cache=store)
+    if not quiet:
+        for note in store.notes if store is not None else []:
+            typer.echo(f"Warning: {note}", err=True)
+        for source in analysis.unreadable_sources:
+            typer.echo(f"Error: {source.path}: not analysed: {source.error}", err=True)
+    return analysis
 
 
 @analysis_command()
@@ -56,20 +73,11 @@ def serve(
 
         refuse_inputs(outputs, sources=list(options.sources))
 
-    def compute() -> Analysis:
-        store, _ = cache_of(cache, cache_keep_days)
-        analysis, _ = options.analyze(cache=store)
-        if not quiet:
-            for note in store.notes if store is not None else []:
-                typer.echo(f"Warning: {note}", err=True)
-            for source in analysis.unreadable_sources:
-                typer.echo(f"Error: {source.path}: not analysed: {source.error}", err=True)
-        return analysis
-
     def say(message: str) -> None:
         if not quiet:
             typer.echo(f"Error: analysis failed: {message}", err=True)
 
+    compute = partial(analyse, options, cache, cache_keep_days, quiet)
     server = MetricsServer(compute, interval_s=interval_s, bind=bind, port=port, on_error=say)
     server.start()
     host, bound = server.address
