@@ -16,15 +16,15 @@ from advisor.version import __version__
 from advisor.window import Window
 
 if TYPE_CHECKING:
-    from advisor.api import Analysis, HostResult, analyze, what_if
+    from advisor.api import Analysis, HostResult, WhatIf, analyze, static_figures, what_if
     from advisor.nightly import History
 
-_FROM_API = frozenset({"Analysis", "HostResult", "analyze", "what_if"})
+_FROM_API = frozenset({"Analysis", "HostResult", "WhatIf", "analyze", "static_figures", "what_if"})
 
 
 def __getattr__(name: str) -> Any:
-    """``Analysis``, ``HostResult``, ``analyze`` and ``what_if`` (``advisor.api``),
-    imported on first use.
+    """``Analysis``, ``HostResult``, ``WhatIf``, ``analyze``, ``static_figures`` and
+    ``what_if`` (``advisor.api``), imported on first use.
 
     The pipeline loads DuckDB and NumPy; code that only needs the breaker runtime
     (``advisor.telemetry``, the simulator's worker processes) starts faster without them.
@@ -55,9 +55,11 @@ __all__ = [
     "SourceError",
     "StoreError",
     "UsageError",
+    "WhatIf",
     "Window",
     "__version__",
     "analyze",
     "open_history",
+    "static_figures",
     "what_if",
 ]

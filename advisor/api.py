@@ -1,8 +1,9 @@
 """The Python API for notebooks and scripts: ``analyze`` and ``what_if`` from the
-pipeline, and an ``Analysis`` that also answers as DataFrames, Plotly figures, an HTML
-report and Jupyter's rich display.
+pipeline, an ``Analysis`` that also answers as DataFrames, Plotly figures, an HTML
+report, a ``breakers.yaml`` patch and Jupyter's rich display, and a ``WhatIf`` with its
+counts as a DataFrame.
 
-Pandas and Plotly load only when a method asks for them.
+Pandas, Plotly and kaleido load only when a method asks for them.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from advisor import model, pipeline
+from advisor.advice.replay import whatif
 from advisor.advice.replay.grid import Grid
-from advisor.advice.replay.whatif import WhatIf
 from advisor.config import BreakerConfig
 from advisor.model import HostResult
 from advisor.text import html_table
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import plotly.graph_objects as go
 
-__all__ = ["Analysis", "HostResult", "analyze", "what_if"]
+__all__ = ["Analysis", "HostResult", "WhatIf", "analyze", "static_figures", "what_if"]
 
 
 class Analysis(model.Analysis):
@@ -34,6 +35,21 @@ class Analysis(model.Analysis):
     def of(cls, analysis: model.Analysis) -> Analysis:
         """The same analysis with the notebook views."""
         return cls(**{f.name: getattr(analysis, f.name) for f in fields(analysis)})
+
+    def __repr__(self) -> str:
+        # the dataclass repr runs to pages (every host's metrics, temporary snapshot paths)
+        window = self.window.to_dict()
+        return (
+            f"<Analysis {window['start']} .. {window['end']}: {_n(self.sources, 'source')}, "
+            f"{_n(self.hosts, 'host')}, {_change_count(self)} suggested changes>"
+        )
+
+    def open_time_order(self) -> list[HostResult]:
+        """Hosts by time their breaker spent open in the window, longest first (then by
+        opens, then by name): where a timeline and its episodes have most to show."""
+        return sorted(
+            self.hosts, key=lambda h: (-h.metrics["open_time_s"], -h.metrics["opens"], h.host)
+        )
 
     # --- DataFrames -----------------------------------------------------------------
 
@@ -57,6 +73,17 @@ class Analysis(model.Analysis):
         from advisor.outputs.frames import recommendations_frame
 
         return recommendations_frame([h.to_dict() for h in self.hosts])
+
+    @property
+    def roles(self) -> pd.DataFrame:
+        """``--by role`` as a DataFrame: one row per host and role, the calls, failures
+        and refused calls of the host's own breaker (shared by its roles)."""
+        import pandas as pd
+
+        if all(h.roles is None for h in self.hosts):
+            pipeline.attach_roles(self)
+        rows = [{"host": h.host, **entry} for h in self.hosts for entry in h.roles or []]
+        return pd.DataFrame(rows, columns=["host", "role", "calls", "failures", "refused"])
 
     @property
     def events(self) -> pd.DataFrame:
@@ -111,6 +138,26 @@ class Analysis(model.Analysis):
 
     save_html = report
 
+    # --- breakers.yaml --------------------------------------------------------------
+
+    def yaml_patch(self) -> str:
+        """The suggested changes as a ``breakers.yaml`` fragment with the reasons as
+        comments (``breaker-advise --format yaml``)."""
+        from advisor.outputs.patch import yaml_fragment
+
+        return yaml_fragment(self.hosts)
+
+    def write_config(self, path: str | Path) -> Path:
+        """Write the analysed ``breakers.yaml`` with every suggested change applied to
+        the new file ``path`` (``--write-config``); the analysed file is never written.
+
+        Raises:
+            UsageError: ``path`` is the analysed configuration, or cannot be written.
+        """
+        from advisor.outputs.patch import write_config
+
+        return write_config(self.hosts, self.config.path, path)
+
     def _repr_html_(self) -> str:
         window = self.window.to_dict()
         rows = [
@@ -119,15 +166,62 @@ class Analysis(model.Analysis):
                 h.metrics["calls"],
                 h.metrics["opens"],
                 f"{h.metrics['open_time_s']:.0f} s",
-                "; ".join(f"{r.parameter} {r.current} → {r.suggested}" for r in h.changes) or "-",
+                "; ".join(
+                    f"{r.parameter} {'—' if r.current is None else r.current} → {r.suggested}"
+                    for r in h.changes
+                )
+                or "—",
             ]
             for h in self.attention_order()
         ]
         caption = (
             f"{window['start']} .. {window['end']}: {len(self.hosts)} hosts, "
-            f"{sum(len(h.changes) for h in self.hosts)} suggested changes"
+            f"{_change_count(self)} suggested changes"
         )
         return html_table(caption, ["host", "calls", "opens", "open time", "advice"], rows)
+
+
+def _change_count(analysis: model.Analysis) -> int:
+    return sum(len(h.changes) for h in analysis.hosts)
+
+
+def _n(items: Sequence[Any], noun: str) -> str:
+    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
+
+
+class WhatIf(whatif.WhatIf):
+    """An ``advisor.advice.replay.whatif.WhatIf`` with its counts as a DataFrame."""
+
+    @classmethod
+    def of(cls, result: whatif.WhatIf) -> WhatIf:
+        """The same what-if with the notebook view."""
+        return cls(**{f.name: getattr(result, f.name) for f in fields(result)})
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """Settings and counts (rows) of the recorded night, today's setting replayed,
+        the candidate and the grid's best (columns), as ``breaker-advisor replay``."""
+        from advisor.outputs.frames import what_if_frame
+
+        return what_if_frame(self.to_dict())
+
+    def _repr_html_(self) -> str:
+        return str(self.frame.to_html(na_rep="—"))
+
+
+def static_figures(width: int = 900, scale: float = 1.0) -> None:
+    """Have Jupyter show each Plotly figure as a PNG beside the interactive one, so a
+    saved notebook shows its charts where no JavaScript runs (GitHub, nbviewer).
+
+    kaleido draws the PNGs in the installed Chromium, offline (plotly.js from the plotly
+    package, no MathJax).
+
+    Raises:
+        UsageError: kaleido is not installed (``pip install -e '.[test]'``).
+    """
+    from advisor.outputs import notebook
+
+    notebook.static_figures(width=width, scale=scale)
 
 
 def analyze(
@@ -164,5 +258,6 @@ def what_if(
 ) -> WhatIf:
     """``advisor.pipeline.what_if``: ``host``'s recorded calls replayed under today's
     setting and a candidate (``fail_max``, ``reset_timeout_s``, ``success_threshold``;
-    ``window_s``, ``until``, ``config``, ``rules``, ``lost_weight`` as for ``analyze``)."""
-    return pipeline.what_if(sources, host=host, grid=grid, **options)
+    ``window_s``, ``until``, ``config``, ``rules``, ``lost_weight`` as for ``analyze``),
+    with ``.frame``, the counts side by side as a DataFrame."""
+    return WhatIf.of(pipeline.what_if(sources, host=host, grid=grid, **options))

@@ -31,7 +31,8 @@ def printable(text: str) -> str:
 _TABLE = """<table class="breaker-advisor">
 <caption>{{ caption }}</caption>
 <thead><tr>{% for c in columns %}<th>{{ c }}</th>{% endfor %}</tr></thead>
-<tbody>{% for row in rows %}<tr>{% for v in row %}<td>{{ v }}</td>{% endfor %}</tr>{% endfor %}
+<tbody>{% for row in rows %}<tr>{% for v in row %}
+<td>{{ "—" if v is none else v }}</td>{% endfor %}</tr>{% endfor %}
 </tbody></table>"""
 
 

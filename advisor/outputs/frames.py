@@ -48,7 +48,33 @@ def recommendations_frame(hosts: list[dict[str, Any]]) -> pd.DataFrame:
         for h in hosts
         for r in h["recommendations"]
     ]
-    return pd.DataFrame(rows, columns=columns)
+    frame = pd.DataFrame(rows, columns=columns)
+    for column in ("current", "suggested"):
+        # each value keeps its parameter's type (fail_max 3, not 3.0 beside a missing
+        # rate limit; "1.27/s" stays text); nothing configured is <NA>
+        frame[column] = pd.array([_missing(r[column]) for r in rows], dtype=object)
+    return frame
+
+
+def what_if_frame(result: dict[str, Any]) -> pd.DataFrame:
+    """A what-if's settings and counts side by side (``WhatIf.to_dict()``): one column
+    each for what was recorded, today's setting replayed, the candidate and, after a grid
+    search, the best setting; one row per setting or count."""
+    columns = {"recorded": result["recorded"], "current (replayed)": result["current"]}
+    columns["candidate"] = result["candidate"]
+    if "grid" in result:
+        columns["best of grid"] = result["grid"]["best"]
+    # the settings first (the replays' keys), then the counts of every column
+    rows = list(dict.fromkeys([*result["current"], *result["recorded"]]))
+    return pd.DataFrame(
+        {name: pd.array([_missing(v.get(k)) for k in rows], dtype=object)
+         for name, v in columns.items()},
+        index=pd.Index(rows, name=result["host"]),
+    )  # fmt: skip
+
+
+def _missing(value: Any) -> Any:
+    return pd.NA if value is None else value
 
 
 def _flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
