@@ -24,6 +24,7 @@ import yaml
 
 from advisor.errors import ConfigError
 from advisor.limits import MAX_COUNT, MAX_DURATION_S
+from advisor.rates import parse_rate_spec
 
 KNOB_KEYS = ("fail_max", "reset_timeout_s", "success_threshold", "trial_calls", "retry_after_cap_s")
 ROLES = ("metadata", "landing", "artifact")
@@ -38,7 +39,7 @@ _SPEC_KEYS = "fail_max, reset|reset_timeout_s, success_threshold, trial_calls, "
 _SPEC_KEYS += "retry_after_cap|retry_after_cap_s"
 _SPEC_FORM = f"expected key:value,key:value with keys {_SPEC_KEYS}"
 _HALF_OPEN_KNOBS = ("success_threshold", "trial_calls")
-_TOP_KEYS = ("defaults", "advanced", "hosts", "resolvers")
+_TOP_KEYS = ("defaults", "advanced", "hosts", "resolvers", "resolver_throttles")
 
 Layer = tuple[str, ...]
 """Where partial values live: ``("defaults",)``, ``("roles", role)``, ``("hosts", host)``,
@@ -91,6 +92,9 @@ class BreakerConfig:
     """Partial settings per layer, as configured; :meth:`effective` merges them.
 
     ``half_open`` keeps the non-knob keys of ``defaults.half_open`` (e.g. ``jitter_ms``);
+    ``rate_limits`` maps a host to its rate limit as written (``resolver_throttles:``, the
+    guide's legacy block: ``"1/3s"``); ``warnings`` says what the file uses that is
+    deprecated, with its replacement (the analysis shows them, they fail nothing).
     ``origins`` maps each layer to ``knob -> source``. A value with no recorded
     source (a config built by hand) is reported as ``yaml``.
     """
@@ -104,6 +108,8 @@ class BreakerConfig:
     rolling: dict[str, object] = field(default_factory=dict)
     disabled: bool = False
     path: str | None = None
+    rate_limits: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
     half_open: dict[str, object] = field(default_factory=dict)
     origins: dict[Layer, dict[str, str]] = field(default_factory=dict, repr=False)
 
@@ -137,6 +143,11 @@ class BreakerConfig:
             return None
         values: dict[str, Any] = {k: v for k, v in self.rolling.items() if k in ROLLING_KEYS}
         return RollingSettings(**values)  # checked and typed when read (``_rolling``)
+
+    def rate_limit(self, host: str) -> str | None:
+        """The host's configured rate limit in the contract's ``N/s`` form, or None."""
+        spec = self.rate_limits.get(normalize_host(host))
+        return None if spec is None else f"{parse_rate_spec(spec, host):.3g}/s"
 
     def configured_hosts(self) -> list[str]:
         """Sorted case-folded hosts with an entry of their own (host or host+role)."""
@@ -299,6 +310,28 @@ def _load_yaml(config: BreakerConfig, path: Path, label: str) -> None:
     for name, raw in _mapping(data.get("resolvers"), label, "resolvers").items():
         values, _ = _settings(raw, label, f"resolvers.{name}")
         _apply(config, ("resolvers", str(name).strip()), values, "yaml")
+    _throttles(config, _mapping(data.get("resolver_throttles"), label, "resolver_throttles"), label)
+
+
+def _throttles(config: BreakerConfig, throttles: Mapping[str, object], label: str) -> None:
+    """The guide's legacy ``resolver_throttles: {host: spec}``: each value becomes the
+    host's current rate limit, and a warning gives the ``--rate`` lines replacing it."""
+    lines = []
+    for key, raw in throttles.items():
+        where = f"{label}: resolver_throttles.{key}"
+        if not isinstance(key, str) or not key.strip():
+            raise ConfigError(f"{where}: expected a host name")
+        host = normalize_host(key)
+        spec = str(raw).strip() if isinstance(raw, str | int | float) else ""
+        parse_rate_spec(spec, where)
+        config.rate_limits[host] = spec.replace(" ", "")
+        lines.append(f"--rate {host}={config.rate_limits[host]}")
+    if lines:
+        config.warnings.append(
+            f"{label}: resolver_throttles is deprecated (the deployment guide's migration "
+            "section): tune breakers under hosts: and shape traffic with the rate limiter: "
+            + "; ".join(lines)
+        )
 
 
 def _settings(

@@ -227,7 +227,7 @@ def test_headline_counts_changes_and_names_the_worst_host(analysis, html):
 def test_recommendation_cards_show_reasons_and_evidence(html):
     assert "<code>fail_max</code>: 5 → 8</h4>" in html
     assert "noise streaks of 5 open the breaker" in html
-    assert "<dt>streak continue p</dt><dd>0.25</dd>" in html
+    assert "<dt>chance a failure streak goes on one more call</dt><dd>25 %</dd>" in html
     assert "<code>reset_timeout_s</code>: keep 30</h4>" in html  # a note, not a change
 
 

@@ -100,6 +100,25 @@ class AnalysisOptions:
             resolver_overrides=self.breaker_resolver,
         )
 
+    def command_line(self, until: str) -> list[str]:
+        """``breaker-advise`` with these options and the window pinned to end at ``until``
+        (``now`` / ``latest`` would move): the command that makes the same analysis again
+        (the report's reproduction block; add ``--write-config PATH`` to apply its patch)."""
+        argv = ["breaker-advise", "--window-s", f"{self.window_s:g}", "--until", until]
+        argv += [a for h in self.host for a in ("--host", h)]
+        if self.config is not None:
+            argv += ["--config", str(self.config)]
+        flags = (("--breaker", self.breaker), ("--breaker-role", self.breaker_role),
+                 ("--breaker-resolver", self.breaker_resolver))  # fmt: skip
+        argv += [a for flag, values in flags for v in values for a in (flag, v)]
+        if self.breaker_defaults is not None:
+            argv += ["--breaker-defaults", self.breaker_defaults]
+        if self.rules is not None:
+            argv += ["--rules", str(self.rules)]
+        if self.lost_weight is not None:
+            argv += ["--lost-weight", f"{self.lost_weight:g}"]
+        return [*argv, *(str(s) for s in self.sources)]
+
     def analyze(
         self, outputs: dict[str, Path | None] | None = None, cache: Cache | None = None
     ) -> tuple[Analysis, BreakerConfig]:

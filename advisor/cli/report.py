@@ -53,7 +53,10 @@ def report(
             typer.echo(f"wrote {written}", err=True)
         return
     analysis, _ = options.analyze(outputs={"--out": out})
-    written = save_report(report_data(analysis), out)
+    from advisor.window import iso_z
+
+    command = options.command_line(iso_z(analysis.window.end))
+    written = save_report(report_data(analysis, argv=command, rules=options.rules), out)
     if not quiet:
         note_unmatched_hosts(options.host, analysis)
         for source in analysis.unreadable_sources:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import asdict
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 from markupsafe import Markup
@@ -62,10 +64,35 @@ def trends_html(
     )
 
 
-def report_html(analysis: Analysis, trends: str) -> str:
+def report_html(
+    analysis: Analysis,
+    trends: str,
+    night: date | None = None,
+    advice: list[Advice] | None = None,
+    rules: StabilityRules | None = None,
+) -> str:
     """The normal report (from the analysis's report data) with the trends section as
-    its last section."""
-    return render_report(report_data(analysis), extra_sections=Markup(trends))
+    its last section; the night's confirmed / new / withdrawn advice (report data
+    ``nightly``) follows its Actions."""
+    data = report_data(analysis)
+    if night is not None and rules is not None:
+        data["nightly"] = nightly_data(night, advice or [], rules)
+    return render_report(data, extra_sections=Markup(trends))
+
+
+def nightly_data(night: date, advice: list[Advice], rules: StabilityRules) -> dict[str, Any]:
+    """The report data's ``nightly``: the night, the stability rules and each change's
+    status (docs/design.md "Report data")."""
+    return {
+        "night": night.isoformat(),
+        "rules": asdict(rules),
+        "advice": [
+            {"host": a.host, "parameter": a.parameter, "current": a.current,
+             "suggested": a.suggested, "status": a.status, "urgent": a.urgent,
+             "nights_seen": a.nights_seen, "rule": a.rule, "confidence": a.confidence}
+            for a in advice
+        ],
+    }  # fmt: skip
 
 
 def index_html(con: duckdb.DuckDBPyConnection, out_dir: Path) -> str:
@@ -122,7 +149,8 @@ def write_outputs(
 ) -> list[Path]:
     """Write the night's report, the index and ``latest.json``; prune old reports."""
     trends = trends_html(con, night, advice, rules)
-    written = [write_atomic(out_dir / f"{night.isoformat()}.html", report_html(analysis, trends))]
+    html = report_html(analysis, trends, night, advice, rules)
+    written = [write_atomic(out_dir / f"{night.isoformat()}.html", html)]
     prune_reports(out_dir, cutoff)
     written.append(write_atomic(out_dir / "index.html", index_html(con, out_dir)))
     latest = latest_json(con)

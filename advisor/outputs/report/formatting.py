@@ -50,6 +50,20 @@ def count(value: int | None) -> str:
     return DASH if value is None else f"{value:,}"
 
 
+def approx(number: float | None) -> str:
+    """A count of calls in words' precision: ``2137.4`` -> ``~2,100``, ``12.3`` -> ``~12``,
+    ``40`` -> ``40`` (exact counts stay exact); None -> dash."""
+    if number is None:
+        return DASH
+    x = float(number)
+    if 0 < abs(x) < 1:
+        return "<1"
+    digits = len(str(int(abs(x))))
+    rounded = round(x) if digits <= 3 else round(x, 2 - digits)
+    text = f"{int(rounded):,}"
+    return text if rounded == x else f"~{text}"
+
+
 def value(item: Any) -> str:
     """A setting or evidence value: numbers without noise, lists joined, None -> dash."""
     if item is None:
@@ -96,6 +110,7 @@ FILTERS = {
     "pct": pct,
     "duration": duration,
     "count": count,
+    "approx": approx,
     "value": value,
     "timestamp": timestamp,
     "label": label,

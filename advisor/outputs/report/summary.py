@@ -11,6 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from advisor.model import Recommendation
+from advisor.outputs.report import actions as act
+from advisor.outputs.report.evidence import Evidence, Row, evidence_of, front_rows
 from advisor.outputs.report.formatting import count, duration, pct, value
 
 
@@ -25,8 +27,11 @@ class HostView:
     current_origin: dict[str, str]
     recommendations: list[Recommendation]
     warnings: list[str]
-    open_fraction: float  # of the host's active time (docs/design.md)
+    open_fraction: float  # of open_basis: the host's active time (docs/design.md)
     unchanged_reason: str | None = None
+    open_basis: str = "active time"  # "the window" for a document without active_s
+    role_changes: list[tuple[str, list[Recommendation]]] = field(default_factory=list)
+    trade: dict[str, Any] | None = None  # the replayed trade-off points (report data)
     charts: list[Any] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -44,6 +49,15 @@ class HostView:
         m = self.metrics
         return m["failure_rate"] if m["successes"] + m["failures"] else None
 
+    def evidence(self, rec: Recommendation) -> Evidence:
+        """``rec``'s evidence in plain words and before/after tables (``evidence_of``)."""
+        return evidence_of(rec, self.current, self.recommendations, self.trade)
+
+    @property
+    def trade_rows(self) -> list[Row]:
+        """The host's replayed trade-off points (for a host with a breaker change)."""
+        return front_rows(self.trade)
+
     def metric_rows(self) -> list[tuple[str, str]]:
         """The contract metrics as (label, text) rows."""
         m = self.metrics
@@ -56,7 +70,10 @@ class HostView:
             ("429 / 5xx / timeouts",
              f"{count(m['status_429'])} / {count(m['status_5xx'])} / {count(m['timeouts'])}"),
             ("opens", count(m["opens"])),
-            ("open time", f"{duration(m['open_time_s'])} ({pct(self.open_fraction)})"),
+            ("open time", f"{duration(m['open_time_s'])} ({pct(self.open_fraction)} of "
+                          f"its {self.open_basis})"),
+            ("active time", f"{duration(m.get('active_s'))} (first to last call, without "
+                            "idle gaps)"),
             ("open stay p50 / p90 / max", _triple(od)),
             ("episodes", count(m["episodes"])),
             ("episode p50 / p90 / max", _triple(ed)),
@@ -85,11 +102,29 @@ class HostView:
         return current, suggested
 
 
+INCIDENT = "fleet incident "  # how FleetIncident.describe() starts (shown linked instead)
+
+
+@dataclass(frozen=True)
+class Incident:
+    """A fleet incident (its contract entry) with its hosts' views (linked on the page)
+    and the names of those this report does not show (``--host``)."""
+
+    item: dict[str, Any]
+    hosts: list[HostView]
+    unlisted: list[str]
+
+    @property
+    def span_s(self) -> float:
+        start, end = (datetime.fromisoformat(self.item[k]) for k in ("start", "end"))
+        return (end - start).total_seconds()
+
+
 @dataclass
 class Summary:
     """Everything above the charts: window, sources, counts, headline, host rows."""
 
-    generated_at: str
+    generated_at: str  # when the report was made (the report data's, else the contract's)
     start: datetime
     end: datetime
     window: dict[str, Any]
@@ -99,10 +134,17 @@ class Summary:
     headline: str
     counts: dict[str, int | float]
     contract: dict[str, Any]
+    actions: list[act.Action] = field(default_factory=list)
+    why_not: list[act.WhyNot] = field(default_factory=list)
+    patch: str = ""
+    reproduce: act.Reproduce | None = None
+    nightly: dict[str, Any] | None = None  # the nightly job's statuses, when there are
+    incidents: list[Incident] = field(default_factory=list)
+    lost_weight: float | None = None  # of the cost (wasted + w * refused)
 
     @property
     def changing(self) -> list[HostView]:
-        return [h for h in self.hosts if h.changes]
+        return [h for h in self.hosts if h.changes or any(r for _, r in h.role_changes)]
 
 
 def _changes(item: dict[str, Any]) -> int:
@@ -128,9 +170,15 @@ def summarize(data: dict[str, Any]) -> Summary:
     """The summary of a report-data document, hosts in attention order (changes first)."""
     contract = data["contract"]
     seconds = float(contract["window"]["seconds"]) or 1.0
+    trade_offs = data.get("trade_offs") or {}
     views = []
     for index, item in enumerate(attention_order(contract["hosts"])):
         metrics = item["metrics"]
+        roles = [
+            (str(b["breaker"]), [Recommendation.from_dict(r) for r in b["recommendations"]])
+            for b in item.get("breakers", [])
+            if b["role"] is not None
+        ]
         views.append(
             HostView(
                 index=index,
@@ -142,6 +190,11 @@ def summarize(data: dict[str, Any]) -> Summary:
                 warnings=[str(w) for w in item.get("warnings", [])],
                 open_fraction=metrics["open_time_s"] / (metrics.get("active_s") or seconds),
                 unchanged_reason=item.get("unchanged_reason"),
+                open_basis="active time" if metrics.get("active_s") else "window",
+                role_changes=[
+                    (name, recs) for name, recs in roles if any(r.is_change for r in recs)
+                ],
+                trade=trade_offs.get(item["host"]),
             )
         )
     metrics = [h.metrics for h in views]
@@ -158,17 +211,36 @@ def summarize(data: dict[str, Any]) -> Summary:
         "episodes": sum(m["episodes"] for m in metrics),
         "changes": sum(len(h.changes) for h in views),
     }
+    nightly = data.get("nightly")
+    statuses = {(a["host"], a["parameter"]): a["status"] for a in (nightly or {}).get("advice", [])}
+    by_name = {h.host: h for h in views}
+    incidents = [
+        Incident(
+            item,
+            [by_name[n] for n in item["hosts"] if n in by_name],
+            [n for n in item["hosts"] if n not in by_name],
+        )  # fmt: skip
+        for item in contract.get("incidents", [])
+    ]
     return Summary(
-        generated_at=contract["generated_at"],
+        generated_at=str(data.get("generated_at") or contract["generated_at"]),
         start=datetime.fromisoformat(contract["window"]["start"]),
         end=datetime.fromisoformat(contract["window"]["end"]),
         window=contract["window"],
         sources=contract["sources"],
-        warnings=list(contract["warnings"]),
+        warnings=[w for w in contract["warnings"] if not (incidents and w.startswith(INCIDENT))],
         hosts=views,
         headline=headline(views),
         counts=counts,
         contract=contract,
+        actions=act.actions(views, statuses),
+        why_not=act.why_not(views),
+        patch=act.patch(contract),
+        reproduce=act.reproduce(data),
+        nightly=nightly,
+        incidents=incidents,
+        lost_weight=(data.get("reproduce") or {}).get("lost_weight")
+        or next((t.get("lost_weight") for t in trade_offs.values()), None),
     )
 
 
