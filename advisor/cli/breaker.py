@@ -101,19 +101,19 @@ def show(
     """Per host: live state (holds in the store merged with the newest recorded
     transition) and its age, the recorded state, cooldown, config."""
     enable_for_verbosity(verbose)
-    if manifest is None:
-        if DEFAULT_MANIFEST.is_file():
-            manifest = DEFAULT_MANIFEST
-        else:
-            typer.echo(
-                f"no manifest at {DEFAULT_MANIFEST} (pass --manifest PATH): showing the "
-                "configuration and the holds in the cooldown store only",
-                err=True,
-            )
+    no_manifest = manifest is None and not DEFAULT_MANIFEST.is_file()
+    if manifest is None and not no_manifest:
+        manifest = DEFAULT_MANIFEST
     with advisor_errors():
         settings = load_config(config)
         store = _existing_store(cooldown_store)
         rows = breaker_status(settings, store=store, manifest=manifest, hosts=host)
+    if no_manifest:
+        typer.echo(
+            f"no manifest at {DEFAULT_MANIFEST} (pass --manifest PATH): showing the "
+            "configuration and the holds in the cooldown store only",
+            err=True,
+        )
     if output_format is OutputFormat.json:
         sys.stdout.write(json.dumps([row.to_dict() for row in rows], indent=2) + "\n")
         return
