@@ -71,8 +71,13 @@ def slow_run(tmp_path_factory):
     assert json_run.exit_code == 0, json_run.output
     import json
 
-    return {"html": out.read_text(), "yaml": result.stdout, "contract": json.loads(json_run.stdout),
-            "config": config, "source": source}  # fmt: skip
+    return {
+        "html": out.read_text(),
+        "yaml": result.stdout,
+        "contract": json.loads(json_run.stdout),
+        "config": config,
+        "source": source,
+    }
 
 
 def test_actions_is_the_first_section_after_the_headline(slow_run):
@@ -134,8 +139,17 @@ def test_reproduction_block_has_the_config_hash_and_pins_the_window(slow_run):
 def test_evidence_is_in_plain_words_with_the_applied_values_replay(slow_run):
     html = slow_run["html"]
     cards = html[html.index('<section id="hosts"') : html.index('<section id="data-quality"')]
-    for raw in ("unclamped", "streak continue p", "regret vs gain", "detect_s", "current wasted",
-                "confidence share", "request rate per s", "optimum setting", "expected cost"):  # fmt: skip
+    for raw in (
+        "unclamped",
+        "streak continue p",
+        "regret vs gain",
+        "detect_s",
+        "current wasted",
+        "confidence share",
+        "request rate per s",
+        "optimum setting",
+        "expected cost",
+    ):
         assert raw not in cards, raw
     assert "Calls into a down host" in cards and "Healthy calls refused" in cards
     rec = next(
@@ -157,13 +171,31 @@ def test_held_back_target_is_shown_apart_from_the_applied_value(tmp_path):
     host.current = {"fail_max": 5, "reset_timeout_s": 60.0, "success_threshold": 1}
     evidence = {
         "expected_cost": {"current": 300.0, "suggested": 20.0, "optimum": 18.0},
-        "expected": {"current": {"cost": 300.0, "wasted": 10.0, "lost": 580.0},
-                     "suggested": {"cost": 20.0, "wasted": 2.8, "lost": 34.4}},
+        "expected": {
+            "current": {"cost": 300.0, "wasted": 10.0, "lost": 580.0},
+            "suggested": {"cost": 20.0, "wasted": 2.8, "lost": 34.4},
+        },
         "optimum_setting": {"fail_max": 4, "reset_timeout_s": 1105, "success_threshold": 1},
         "unclamped": 1105.0,
-        "replay": {"current": {"wasted": 11, "lost": 600, "cost": 311.0, "opens": 4, "detect_s": 3.2, "resume_s": 50.0},
-                   "suggested": {"wasted": 9, "lost": 90, "cost": 54.0, "opens": 3, "detect_s": 3.2, "resume_s": 20.0}},
-    }  # fmt: skip
+        "replay": {
+            "current": {
+                "wasted": 11,
+                "lost": 600,
+                "cost": 311.0,
+                "opens": 4,
+                "detect_s": 3.2,
+                "resume_s": 50.0,
+            },
+            "suggested": {
+                "wasted": 9,
+                "lost": 90,
+                "cost": 54.0,
+                "opens": 3,
+                "detect_s": 3.2,
+                "resume_s": 20.0,
+            },
+        },
+    }
     host.recommendations = [
         Recommendation("reset_timeout_s", 60.0, 300.0, "high", "recovery-time", ("r",), evidence)
     ]
@@ -232,8 +264,15 @@ def test_generated_is_when_the_report_was_made(tmp_path, monkeypatch):
 def test_fleet_incident_warning_links_its_hosts(tmp_path):
     data = report_data(fixed_analysis(tmp_path))
     hosts = ["down.example", "ok.example", "gone.example"]
-    data["contract"]["incidents"] = [{"start": "2026-01-15T08:10:00Z", "end": "2026-01-15T08:10:30Z",
-                                      "hosts": hosts, "active_hosts": 4, "p_value": 0.001}]  # fmt: skip
+    data["contract"]["incidents"] = [
+        {
+            "start": "2026-01-15T08:10:00Z",
+            "end": "2026-01-15T08:10:30Z",
+            "hosts": hosts,
+            "active_hosts": 4,
+            "p_value": 0.001,
+        }
+    ]
     data["contract"]["warnings"].append("fleet incident 2026-01-15T08:10:00Z: 3 of 4 ...")
     html = render_report(data)
     summary = html[html.index('<section id="summary"') : html.index('id="attention"')]
@@ -250,9 +289,13 @@ def test_fleet_incident_warning_links_its_hosts(tmp_path):
 def test_nightly_statuses_follow_the_actions(tmp_path):
     data = report_data(fixed_analysis(tmp_path))
     advice = [
-        Advice("flaky.example", "fail_max", 5, 8, "up", "high", "false-open", "confirmed", False, 3, {}),
-        Advice("ok.example", "reset_timeout_s", 60, 30, "down", "low", "r", "withdrawn", False, 0, {}),
-    ]  # fmt: skip
+        Advice(
+            "flaky.example", "fail_max", 5, 8, "up", "high", "false-open", "confirmed", False, 3, {}
+        ),
+        Advice(
+            "ok.example", "reset_timeout_s", 60, 30, "down", "low", "r", "withdrawn", False, 0, {}
+        ),
+    ]
     data["nightly"] = nightly_data(datetime(2026, 1, 15).date(), advice, StabilityRules())
     html = render_report(data)
     assert section_ids(html)[:2] == ["actions", "nightly-advice"]
