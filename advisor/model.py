@@ -231,6 +231,8 @@ class HostResult:
     warnings: list[str] = field(default_factory=list)
     unchanged_reason: str | None = None  # trouble, and no breaker change: why
     breakers: list[BreakerResult] = field(default_factory=list)
+    # ``--by role``: its own breaker's calls per role, ``[{role, calls, failures, refused}]``
+    roles: list[dict[str, Any]] | None = None
 
     @property
     def changes(self) -> list[Recommendation]:
@@ -258,6 +260,7 @@ class HostResult:
             {"host": self.host}
             | _advice_dict(self)
             | ({"breakers": [b.to_dict() for b in self.breakers]} if self.breakers else {})
+            | ({"roles": self.roles} if self.roles is not None else {})
         )
 
     @classmethod
@@ -267,7 +270,8 @@ class HostResult:
             BreakerResult(host=item["host"], role=b["role"], **_advice_fields(b))
             for b in item.get("breakers", [])
         ]
-        return cls(host=item["host"], breakers=breakers, **_advice_fields(item))
+        roles = item.get("roles")
+        return cls(host=item["host"], breakers=breakers, roles=roles, **_advice_fields(item))
 
 
 def _advice_fields(item: Mapping[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from advisor.cli.common import AnalysisOptions, analysis_command, note_unmatched_hosts, run_entry
-from advisor.cli.options import CacheKeepDaysOpt, CacheOpt, OutputFormat, format_option
+from advisor.cli.options import ByOpt, CacheKeepDaysOpt, CacheOpt, OutputFormat, format_option
 
 
 @analysis_command()
@@ -55,6 +55,7 @@ def advise(
     ] = False,
     cache: CacheOpt = None,
     cache_keep_days: CacheKeepDaysOpt = None,
+    by: ByOpt = None,
 ) -> None:
     """Per-host breaker metrics and tuning advice over a time window.
 
@@ -68,13 +69,17 @@ def advise(
         from advisor.ingest.cache import Cache, lock_path
 
         # the report needs the analysis's relations: a stored whole analysis has none
-        reports = html is not None or report_data_path is not None
+        reports = html is not None or report_data_path is not None or by is not None
         store = Cache(cache, cache_keep_days, reuse_analysis=not reports)
         outputs |= {"--cache": cache, "--cache (its lock file)": lock_path(cache)}
     analysis, breaker_config = options.analyze(outputs=outputs, cache=store)
     if store is not None and not quiet:
         for note in store.notes:
             typer.echo(f"Warning: {note}", err=True)
+    if by is not None:  # --by role: hosts[].roles in every output
+        from advisor.pipeline import attach_roles
+
+        attach_roles(analysis)
     if write_config is not None:
         from advisor.outputs.patch import write_config as save_config
 
@@ -83,10 +88,8 @@ def advise(
         # Plotly is imported only when asked for
         from advisor.outputs.report import save_report, save_report_data
         from advisor.pipeline import report_data
-        from advisor.window import iso_z
 
-        until = iso_z(analysis.window.end)
-        data = report_data(analysis, argv=options.command_line(until), rules=options.rules)
+        data = report_data(analysis)
         if html is not None:
             save_report(data, html)
         if report_data_path is not None:

@@ -164,3 +164,20 @@ VerbosityOpt = Annotated[
     ),
 ]
 """``-v``/``-vv`` of the commands that run or steer breakers (simulate, breaker)."""
+
+
+class Breakdown(StrEnum):
+    """What ``breaker-advise --by`` breaks a host's counts down by."""
+
+    role = "role"
+
+
+ByOpt = Annotated[
+    Breakdown | None,
+    typer.Option(
+        "--by",
+        help="role: also break each host's shared breaker's calls, failures and refused "
+        "calls down by role (metadata, landing, artifact): table, JSON hosts[].roles.",
+    ),
+]
+"""``breaker-advise --by role`` (docs/design.md "Output contract")."""

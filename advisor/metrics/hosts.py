@@ -51,6 +51,19 @@ def breaker_metrics(
     return _metrics(con, window, hosts, by_breaker=True)
 
 
+def role_counts(con: duckdb.DuckDBPyConnection, window: Window) -> dict[str, list[dict[str, Any]]]:
+    """``{host: [{role, calls, failures, refused}, ...]}``: the calls of each host's own
+    breaker (shared by its roles without a breaker of their own) broken down by role,
+    roles sorted, calls without a role (``role`` None) last; only hosts with such calls."""
+    result: dict[str, list[dict[str, Any]]] = {}
+    for host, role, calls, failures, refused in con.execute(
+        queries.load("metrics/role_counts"), _params(window)
+    ).fetchall():
+        entry = {"role": role, "calls": calls, "failures": failures, "refused": refused}
+        result.setdefault(host, []).append(entry)
+    return result
+
+
 def _metrics(
     con: duckdb.DuckDBPyConnection, window: Window, hosts: Sequence[str] | None, by_breaker: bool
 ) -> dict[tuple[str, str | None], dict[str, Any]]:

@@ -97,11 +97,14 @@ def yaml_fragment(hosts: Sequence[HostResult]) -> str:
     notes = []  # rate_limit is not a breaker knob: say it, do not invent a key
     for (host, role), recs in _changes(hosts).items():
         knobs = [r for r in recs if r.parameter in KNOB_KEYS]
-        notes += [
-            f"{_label(host, role)}: {r.parameter} {r.suggested} ({_comment(r)})"
+        for r in (
+            r
             for r in recs
             if r.parameter not in KNOB_KEYS and not r.parameter.startswith("rolling.")
-        ]
+        ):
+            notes.append(f"{_label(host, role)}: {r.parameter} {r.suggested} ({_comment(r)})")
+            if r.rate_spec is not None:  # the rate limiter's flag, as the guide writes it
+                notes.append(f"--rate {host}={r.rate_spec}")
         if knobs:
             _apply(hosts_map, host, knobs, role)
     if rolling := _rolling(hosts):

@@ -65,3 +65,23 @@ def render(analysis: Analysis, console: Console) -> None:
             Text(advice or "-"),
         )
     console.print(table)
+    if any(host.roles for host in analysis.hosts):
+        console.print(_roles_table(analysis))
+
+
+def _roles_table(analysis: Analysis) -> Table:
+    """``--by role``: each host's own breaker's calls, failures and refused calls per role."""
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False,
+                  title="by role (the host's shared breaker)")  # fmt: skip
+    table.add_column("host", no_wrap=True)
+    table.add_column("role", no_wrap=True)
+    for title in ("calls", "failures", "refused"):
+        table.add_column(title, justify="right", no_wrap=True)
+    for host in analysis.attention_order():
+        for entry in host.roles or []:
+            role = "-" if entry["role"] is None else printable(str(entry["role"]))
+            table.add_row(
+                Text(printable(host.host)), Text(role), str(entry["calls"]),
+                str(entry["failures"]), str(entry["refused"]),
+            )  # fmt: skip
+    return table
