@@ -188,7 +188,11 @@ def summarize(data: dict[str, Any]) -> Summary:
                 current_origin=dict(item.get("current_origin") or {}),
                 recommendations=[Recommendation.from_dict(r) for r in item["recommendations"]],
                 warnings=[str(w) for w in item.get("warnings", [])],
-                open_fraction=metrics["open_time_s"] / (metrics.get("active_s") or seconds),
+                # at most 1: an open stretch with no attempts, or two breakers open at
+                # once, can hold a host open longer than its attempts were active
+                open_fraction=min(
+                    1.0, metrics["open_time_s"] / (metrics.get("active_s") or seconds)
+                ),
                 unchanged_reason=item.get("unchanged_reason"),
                 open_basis="active time" if metrics.get("active_s") else "window",
                 role_changes=[
