@@ -90,7 +90,7 @@ class Outline(HTMLParser):
             self.emit(f"chart {a['data-kind']}")
         elif tag == "article":
             self.emit(f"card {a.get('data-parameter', '')}")
-        elif tag == "details":
+        elif tag == "details" and "chart-data" in a.get("class", "").split():
             self.emit(f"numbers by {a.get('data-label', '')} ({a.get('data-rows', '')})")
         elif tag == "thead":
             self.in_head = True
@@ -136,7 +136,7 @@ def test_sections_and_anchors(html, analysis):
     assert len(links) == len(analysis.hosts) == 4
     for anchor in links:
         assert f'<section class="host" id="{anchor}"' in html
-    from plotly.offline import get_plotlyjs
+    from advisor.outputs.report.render import plotly_bundle as get_plotlyjs
 
     ids = re.findall(r'\sid="([^"]*)"', html.replace(get_plotlyjs(), ""))
     assert len(ids) > 20
@@ -285,7 +285,7 @@ def test_script_host_is_escaped_in_html_and_json_blocks(html):
 
 
 def test_page_is_self_contained(html):
-    from plotly.offline import get_plotlyjs
+    from advisor.outputs.report.render import plotly_bundle as get_plotlyjs
 
     bundle = get_plotlyjs()
     assert html.count(bundle[:200]) == 1, "Plotly inlined exactly once"

@@ -1,7 +1,10 @@
 """The report in a real headless Chromium (Debian's /usr/bin/chromium driven by Playwright):
 no console errors, no network requests, every chart drawn with data, host links that
-scroll, and a host named like a script shown as text. Saves screenshots of the demo
-report under tests/artifacts/ (git-ignored).
+scroll, and a host named like a script shown as text; the Actions section first with the
+``--format yaml`` patch; no horizontal scroll on a 390 px phone; every chart with its
+numbers table; the host filter; printing draws every chart; the nightly pages' shared
+Plotly file loads under their CSP. Saves screenshots of the demo report under
+tests/artifacts/ (git-ignored); with UPDATE_SCREENSHOT=1 also README's docs/report.png.
 
 Skipped only when Chromium or Playwright is missing and ``CI`` is not set; in CI a
 missing browser fails the run.
@@ -9,19 +12,28 @@ missing browser fails the run.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+import yaml
+from typer.testing import CliRunner
 
 from advisor import analyze
-from advisor.outputs.report import save_report
+from advisor.cli.app import app
+from advisor.outputs.report import render_report, save_report
+from advisor.outputs.report.render import PLOTLY_FILE, write_plotly_file
 from advisor.pipeline import report_data
 from tests.helpers.report import XSS, fixed_analysis
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parent / "artifacts"
+SCREENSHOT = Path(__file__).parent.parent / "docs" / "report.png"
+UPDATE_SCREENSHOT = "UPDATE_SCREENSHOT"
 ARGS = [
     "--headless",
     "--no-sandbox",
@@ -67,7 +79,8 @@ class Page:
         self.errors: list[str] = []
         self.requests: list[str] = []
         self.dialogs: list[str] = []
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900}, **context)
+        context.setdefault("viewport", {"width": 1280, "height": 900})
+        self.context = browser.new_context(**context)
         self.context.route("**/*", self._route)
         self.page = page = self.context.new_page()
         page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
@@ -129,16 +142,29 @@ def fixture_report(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def demo_report(tmp_path_factory) -> Path:
-    """A report over the simulator's crawl-night scenario (the fixture when it is absent)."""
+def demo(tmp_path_factory) -> SimpleNamespace:
+    """The simulator's crawl-night scenario: its report and the advise options behind it."""
+    from advisor.simulate import simulate
+
     folder = tmp_path_factory.mktemp("demo")
-    try:
-        from advisor.simulate import simulate
-    except ImportError:
-        return save_report(report_data(fixed_analysis(folder)), folder / "demo.html")
     run = simulate("crawl-night", folder / "run", hours=2, seed=1, end="2026-01-15T10:00:00Z")
     analysis = analyze(run.manifest, window_s=7200, until="latest", config=run.config)
-    return save_report(report_data(analysis), folder / "demo.html")
+    data = report_data(analysis)
+    options = ["--window-s", "7200", "--until", "latest", "--config", str(run.config)]
+    report = save_report(data, folder / "demo.html")
+    return SimpleNamespace(report=report, data=data, options=[*options, str(run.manifest)])
+
+
+@pytest.fixture(scope="module")
+def demo_report(demo) -> Path:
+    return demo.report
+
+
+def advise(*args: str) -> str:
+    """``breaker-advisor advise ARGS`` output (the CLI, as a reader runs it)."""
+    result = CliRunner().invoke(app, ["advise", *args])
+    assert result.exit_code == 0, result.output
+    return result.stdout
 
 
 def test_demo_report_loads_offline_and_draws_every_chart(browser, demo_report):
@@ -241,3 +267,175 @@ def test_browser_is_debians_chromium():
     """The suite drives the system Chromium; Playwright's own downloads are never used."""
     _require_browser()
     assert shutil.which("chromium") or CHROMIUM.is_file()
+
+
+def test_actions_come_first_with_one_row_per_change_and_the_yaml_patch(browser, demo):
+    contract = json.loads(advise("--format", "json", *demo.options))
+    changes = [
+        (h["host"], r["parameter"])
+        for h in contract["hosts"]
+        for r in h["recommendations"]
+        if r["suggested"] is not None and r["suggested"] != r["current"]
+    ]
+    assert changes, "the demo suggests changes"
+    patch = advise("--format", "yaml", *demo.options)
+    page = Page(browser, demo.report)
+    try:
+        p = page.page
+        first = p.evaluate(
+            "() => { const h = document.getElementById('headline');"
+            " return Array.from(document.querySelectorAll('section'))"
+            ".find(s => h.compareDocumentPosition(s) & Node.DOCUMENT_POSITION_FOLLOWING).id; }"
+        )
+        assert first == "actions"
+        rows = p.locator("#actions #action-table tbody tr").evaluate_all(
+            "rows => rows.map(r => [r.dataset.host, r.dataset.parameter])"
+        )
+        assert sorted(map(tuple, rows)) == sorted(changes)
+        shown = p.locator("#actions pre.patch").inner_text()
+        assert shown.strip() == patch.strip()
+        assert yaml.safe_load(shown) == yaml.safe_load(patch)
+        assert page.errors == [] and page.requests == []
+    finally:
+        page.close()
+
+
+def test_phone_has_no_horizontal_scroll(browser, demo_report):
+    page = Page(browser, demo_report, viewport={"width": 390, "height": 844})
+    try:
+        check_page(page)  # every chart drawn at phone width
+        p = page.page
+        assert p.evaluate("() => document.documentElement.scrollWidth") <= 390
+        widths = p.evaluate(
+            "() => Array.from(document.querySelectorAll('.chart .main-svg'))"
+            ".map(s => s.getBoundingClientRect().right)"
+        )
+        assert widths and max(widths) <= 390, "charts fit the viewport"
+        columns = p.evaluate(
+            "() => getComputedStyle(document.querySelector('.facts')).gridTemplateColumns"
+            ".split(' ').length"
+        )
+        assert columns == 2, "two stats a row on the phone"
+        # host names break only after a dot: each label stays whole
+        name = p.locator("section.host h3").first
+        assert name.evaluate("h => h.querySelectorAll('wbr').length") == name.inner_text().count(
+            "."
+        )
+        p.evaluate("() => window.scrollTo(0, 0)")
+        ARTIFACTS.mkdir(exist_ok=True)
+        p.screenshot(path=str(ARTIFACTS / "report-phone.png"))
+        assert page.errors == [] and page.requests == []
+    finally:
+        page.close()
+
+
+def test_every_chart_has_its_numbers_table(browser, demo_report):
+    page = Page(browser, demo_report)
+    try:
+        p = page.page
+        missing = p.evaluate(
+            "() => window.breakerReport.charts.filter(el =>"
+            " !document.querySelector('details.chart-data[data-chart=\"' + el.id + '\"]'))"
+            ".map(el => el.id + ' ' + el.dataset.kind)"
+        )
+        assert missing == []
+        for details in p.locator("details.chart-data").all():
+            details.evaluate("d => window.breakerReport.buildTable(d)")
+            assert details.locator("tbody tr").count() > 0
+        assert page.errors == [] and page.requests == []
+    finally:
+        page.close()
+
+
+def test_printing_draws_every_chart_and_opens_every_host(browser, demo_report):
+    page = Page(browser, demo_report)
+    try:
+        p = page.page
+        p.evaluate("() => document.querySelectorAll('section.host > details')"
+                   ".forEach(d => { d.open = false; })")  # fmt: skip
+        assert p.evaluate(
+            "() => window.breakerReport.charts.some(el => el.dataset.rendered !== 'yes')"
+        ), "charts below the first screen wait to be scrolled into view"
+        p.emulate_media(media="print")  # the print media query, as a print preview does
+        p.wait_for_function(
+            "() => window.breakerReport.charts.every(el => el.dataset.rendered === 'yes')"
+        )
+        assert p.evaluate(
+            "() => Array.from(document.querySelectorAll('section.host > details'))"
+            ".every(d => d.open)"
+        )
+        assert page.errors == [] and page.requests == []
+    finally:
+        page.close()
+
+
+def test_host_filter_and_collapse(browser, demo):
+    page = Page(browser, demo.report)
+    try:
+        p = page.page
+        hosts = [h["host"] for h in demo.data["contract"]["hosts"]]
+        wanted = hosts[0].split(".")[0]
+        expected = sorted(h for h in hosts if wanted.lower() in h.lower())
+        p.fill("#host-filter", wanted)
+        shown = p.locator("section.host:not([hidden])").evaluate_all(
+            "els => els.map(e => e.dataset.host)"
+        )
+        rows = p.locator("#host-table tr[data-host]:not([hidden])").evaluate_all(
+            "els => els.map(e => e.dataset.host)"
+        )
+        assert sorted(shown) == sorted(rows) == expected
+        assert p.locator("section.host[hidden]").count() == len(hosts) - len(expected)
+        p.click("#hosts-close")
+        assert p.evaluate(
+            "() => Array.from(document.querySelectorAll('section.host > details'))"
+            ".every(d => !d.open)"
+        )
+        p.fill("#host-filter", "")
+        assert p.locator("section.host[hidden]").count() == 0
+        assert page.errors == [] and page.requests == []
+    finally:
+        page.close()
+
+
+def test_compact_rows_for_hosts_without_change_or_open(demo):
+    contract = {h["host"]: h for h in demo.data["contract"]["hosts"]}
+    html = demo.report.read_text()
+    compact = set(re.findall(r'data-layout="compact" data-host="([^"]+)"', html))
+    expected = {
+        host
+        for host, h in contract.items()
+        if not h["metrics"]["opens"]
+        and not any(r["suggested"] not in (None, r["current"]) for r in h["recommendations"])
+    }
+    assert compact == expected
+
+
+def test_nightly_pages_share_one_plotly_file_under_their_csp(browser, demo, tmp_path):
+    write_plotly_file(tmp_path)
+    path = tmp_path / "2026-01-15.html"
+    path.write_text(render_report(demo.data, plotly_src=PLOTLY_FILE))
+    assert len(path.read_bytes()) < 1_000_000  # the 1.5 MB bundle is not inlined
+    assert "script-src 'self' 'unsafe-inline'" in path.read_text().replace("&#39;", "'")
+    page = Page(browser, path)
+    try:
+        check_page(page)
+    finally:
+        page.close()
+
+
+def test_readme_screenshot(browser, demo_report):
+    """README's docs/report.png: the top of the demo report, rewritten only on request."""
+    page = Page(browser, demo_report)
+    try:
+        check_page(page)
+        page.page.evaluate("() => window.scrollTo(0, 0)")
+        shot = page.page.screenshot()
+        if os.environ.get(UPDATE_SCREENSHOT):
+            SCREENSHOT.write_bytes(shot)
+        assert SCREENSHOT.is_file()
+    finally:
+        page.close()
+
+
+def test_screenshot_switch_is_off():
+    assert not os.environ.get(UPDATE_SCREENSHOT), f"unset {UPDATE_SCREENSHOT}: it rewrites docs"

@@ -27,7 +27,7 @@ from advisor.ingest.store import lock_path, open_store, store_lock
 from advisor.limits import MAX_RETENTION_DAYS, date_in_range
 from advisor.model import Analysis
 from advisor.nightly.night import LOOKBACK, analyze_night, night_window, open_fractions
-from advisor.nightly.outputs import write_outputs
+from advisor.nightly.outputs import PLOTLY_FILE, write_outputs
 from advisor.nightly.parquet import write_parquet
 from advisor.nightly.record import previous_advice, record_night
 from advisor.nightly.stability import Advice, StabilityRules, classify
@@ -165,7 +165,7 @@ def run_nightly(
 
 def _output_names(night: date) -> tuple[str, ...]:
     """The files a run writes in ``--out``."""
-    return (f"{night.isoformat()}.html", "index.html", "latest.json")
+    return (f"{night.isoformat()}.html", "index.html", "latest.json", PLOTLY_FILE)
 
 
 def _commit(

@@ -1,7 +1,9 @@
-"""Files of a night: ``YYYY-MM-DD.html`` (report + trends), ``index.html``, ``latest.json``.
+"""Files of a night: ``YYYY-MM-DD.html`` (report + trends), ``index.html``, ``latest.json``
+and the Plotly script the dated reports share (``plotly-cartesian-<version>.min.js``).
 
 The dated report is the normal ``advisor.outputs.report`` page with the ``_trends.html.j2``
-section as the report's last section. Every file is written to a temporary name and
+section as the report's last section; it loads Plotly from the shared file beside it
+instead of inlining 1.5 MB a night. Every file is written to a temporary name and
 renamed, so a crash never leaves half a file. Reports of pruned nights are removed.
 """
 
@@ -24,7 +26,7 @@ from advisor.nightly.trend_figures import host_trends
 from advisor.outputs.files import atomic_write
 from advisor.outputs.frames import relation_frame
 from advisor.outputs.report import render_report
-from advisor.outputs.report.render import environment
+from advisor.outputs.report.render import PLOTLY_FILE, environment, write_plotly_file
 from advisor.pipeline import report_data
 from advisor.version import __version__
 from advisor.window import iso_z
@@ -72,12 +74,12 @@ def report_html(
     rules: StabilityRules | None = None,
 ) -> str:
     """The normal report (from the analysis's report data) with the trends section as
-    its last section; the night's confirmed / new / withdrawn advice (report data
-    ``nightly``) follows its Actions."""
+    its last section, loading Plotly from the shared file beside it; the night's
+    confirmed / new / withdrawn advice (report data ``nightly``) follows its Actions."""
     data = report_data(analysis)
     if night is not None and rules is not None:
         data["nightly"] = nightly_data(night, advice or [], rules)
-    return render_report(data, extra_sections=Markup(trends))
+    return render_report(data, extra_sections=Markup(trends), plotly_src=PLOTLY_FILE)
 
 
 def nightly_data(night: date, advice: list[Advice], rules: StabilityRules) -> dict[str, Any]:
@@ -149,8 +151,13 @@ def write_outputs(
 ) -> list[Path]:
     """Write the night's report, the index and ``latest.json``; prune old reports."""
     trends = trends_html(con, night, advice, rules)
-    html = report_html(analysis, trends, night, advice, rules)
-    written = [write_atomic(out_dir / f"{night.isoformat()}.html", html)]
+    written = [
+        write_plotly_file(out_dir),
+        write_atomic(
+            out_dir / f"{night.isoformat()}.html",
+            report_html(analysis, trends, night, advice, rules),
+        ),
+    ]
     prune_reports(out_dir, cutoff)
     written.append(write_atomic(out_dir / "index.html", index_html(con, out_dir)))
     latest = latest_json(con)

@@ -3,8 +3,10 @@ connection) as one self-contained, offline HTML page.
 
 One Jinja environment (``autoescape=True``) per template folder, built once; the
 templates live in ``reports/templates/`` (``advisor/templates`` in a wheel), and a
-user folder may override any of them. Plotly's JavaScript is inlined once; figure
-data sits in ``<script type="application/json">`` blocks drawn by a small script.
+user folder may override any of them. Plotly's JavaScript (the vendored cartesian
+bundle, ``vendor/``) is inlined once, or, for the nightly job's dated reports, loaded from
+one shared file beside them; figure data sits in ``<script type="application/json">``
+blocks drawn by a small script.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from advisor.metrics.series import PER_DECADE, ReportSeries
 from advisor.outputs.files import atomic_write
@@ -27,6 +29,10 @@ from advisor.resources import templates_dir
 from advisor.version import __version__
 
 BASE_TEMPLATE = "base.html.j2"
+VENDOR = Path(__file__).resolve().parent / "vendor"
+PLOTLY_VERSION = "4.1.1"  # plotly.js of the pinned ``plotly`` Python package
+PLOTLY_FILE = f"plotly-cartesian-{PLOTLY_VERSION}.min.js"  # the shared file's name
+PLOTLY_SHA256 = "79542150855a52c567260e3137095dbe2b744e6d702a5cabe67da246942fba7a"
 
 
 @dataclass
@@ -37,6 +43,18 @@ class CensoredRow:
     censored_opens: int
     censored_episodes: int
     inferred_trials: int
+
+
+def break_at_dots(name: str) -> Markup:
+    """``name`` escaped, with a line-break opportunity (``<wbr>``) after every dot, so a
+    narrow screen or a printed page breaks host names only between their labels."""
+    parts = str(name).split(".")
+    return Markup(".<wbr>").join(escape(part) for part in parts)
+
+
+def is_compact(host: HostView) -> bool:
+    """A host shown as a compact row without charts: no change suggested and no open."""
+    return not host.changes and not host.metrics["opens"]
 
 
 @cache
@@ -54,15 +72,21 @@ def environment(user_templates: str | None = None) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(FILTERS)
+    env.filters["host_name"] = break_at_dots
+    env.tests["compact"] = is_compact
     return env
+
+
+@cache
+def plotly_bundle() -> str:
+    """The vendored plotly.js cartesian bundle (``vendor/README.md``: version, checksum)."""
+    return (VENDOR / "plotly-cartesian.min.js").read_text(encoding="utf-8")
 
 
 @cache
 def plotly_js() -> Markup:
     """Plotly's JavaScript bundle, safe to inline in a ``<script>`` element."""
-    from plotly.offline import get_plotlyjs
-
-    return Markup(re.sub(r"</(script)", r"<\\/\1", get_plotlyjs(), flags=re.IGNORECASE))
+    return Markup(re.sub(r"</(script)", r"<\\/\1", plotly_bundle(), flags=re.IGNORECASE))
 
 
 def _host_charts(
@@ -104,9 +128,9 @@ def _assign_ids(charts: list[figures.Chart], start: int) -> int:
     return start + len(charts)
 
 
-def context(data: dict[str, Any]) -> dict[str, object]:
+def context(data: dict[str, Any], plotly_src: str | None = None) -> dict[str, object]:
     """Everything the templates read (summary, fleet charts, hosts, data quality), from a
-    report-data document."""
+    report-data document; ``plotly_src`` as in ``render_report``."""
     summary: Summary = summarize(data)
     series = ReportSeries.from_dict(data["series"])
     trade_offs = data["trade_offs"]
@@ -122,7 +146,7 @@ def context(data: dict[str, Any]) -> dict[str, object]:
     next_id = _assign_ids(fleet, 0)
     censored = []
     for host in summary.hosts:
-        host.charts = _host_charts(series, trade_offs, host)
+        host.charts = [] if is_compact(host) else _host_charts(series, trade_offs, host)
         next_id = _assign_ids(host.charts, next_id)
         host.notes = _host_notes(series, host)
         own = series.hosts[host.host]
@@ -140,7 +164,8 @@ def context(data: dict[str, Any]) -> dict[str, object]:
             "per_decade": PER_DECADE,
         },
         "version": __version__,
-        "plotly_js": plotly_js(),
+        "plotly_js": None if plotly_src else plotly_js(),
+        "plotly_src": plotly_src,
     }
 
 
@@ -149,6 +174,7 @@ def render_report(
     *,
     templates: str | Path | None = None,
     extra_sections: Markup | None = None,
+    plotly_src: str | None = None,
 ) -> str:
     """The HTML report of a report-data document as text.
 
@@ -158,11 +184,31 @@ def render_report(
         templates: a folder whose templates replace the shipped ones of the same name.
         extra_sections: sections rendered by another (autoescaped) template of this
             environment, placed after the data-quality section (the nightly trends).
+        plotly_src: a relative URL of the Plotly bundle (``write_plotly_file``) to load
+            instead of inlining it; the page's CSP then allows ``script-src 'self'``. Only
+            for pages kept together with that file (the nightly job's dated reports).
     """
     env = environment(None if templates is None else str(templates))
     return env.get_template(BASE_TEMPLATE).render(
-        context(data), extra_sections=extra_sections or ""
+        context(data, plotly_src), extra_sections=extra_sections or ""
     )
+
+
+def write_plotly_file(folder: str | Path) -> Path:
+    """Write the Plotly bundle as ``PLOTLY_FILE`` into ``folder`` (atomically; skipped
+    when an identical file is there) for pages rendered with ``plotly_src=PLOTLY_FILE``.
+
+    Raises:
+        UsageError: the folder cannot be written.
+    """
+    path = Path(folder) / PLOTLY_FILE
+    bundle = plotly_bundle()
+    try:
+        if path.read_text(encoding="utf-8") == bundle:
+            return path
+    except (OSError, UnicodeDecodeError):
+        pass
+    return atomic_write(path, bundle, what="the Plotly script", make_parents=True)
 
 
 def save_report(
