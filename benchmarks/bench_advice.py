@@ -33,6 +33,12 @@ Simulations are cached under benchmarks/.data/advice (they depend only on the si
     .venv/bin/python benchmarks/bench_advice.py --json results.json  # also save per-host rows
     git worktree add /tmp/before <commit>                             # the same, scoring
     .venv/bin/python benchmarks/bench_advice.py --baseline /tmp/before  # an older advisor
+    .venv/bin/python benchmarks/bench_advice.py --rolling threshold_failures:5,cooldown_s:60
+
+``--rolling`` runs every simulation with ``advanced.rolling`` enabled (the policy is
+fleet-wide) and also prints, per run, the true cost of today's rolling thresholds and of
+the advised ones (``rolling.*`` recommendations), replayed with the breaker's current
+setting against the truth; the breaker scoring above is unchanged.
 """
 
 from __future__ import annotations
@@ -47,7 +53,8 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +62,7 @@ import numpy as np
 
 from advisor import analyze
 from advisor.advice.replay import Setting, load_timelines, replay
+from advisor.advice.rules import rolling as rolling_rule
 from advisor.advice.rules.decision import distance
 from advisor.simulate import SCENARIOS, simulate
 from tests.helpers.truth import truth_health
@@ -127,9 +135,24 @@ def mistuning(scenario: str, seed: int, tuning: str) -> tuple[dict | None, dict 
     return None, hosts
 
 
+ROLLING: dict[str, Any] | None = None  # --rolling: advanced.rolling of every simulation
+
+
+def parse_rolling(spec: str) -> dict[str, Any]:
+    """``window_s:30,threshold_failures:5,cooldown_s:60`` -> an enabled ``advanced.rolling``."""
+    values: dict[str, Any] = {"enabled": True}
+    for item in spec.split(","):
+        key, _, value = item.partition(":")
+        values[key.strip()] = float(value) if key.strip() != "threshold_failures" else int(value)
+    return values
+
+
 def run_dir(scenario: str, seed: int, tuning: str, hours: float, fresh: bool) -> Path:
     """A cached simulation of the scenario under the tuning."""
     out = DATA / f"{scenario}-s{seed}-{tuning}-{hours:g}h"
+    if ROLLING is not None:
+        out = out.with_name(out.name + "-rolling-" + "-".join(
+            f"{k}{v:g}" for k, v in ROLLING.items() if k != "enabled"))  # fmt: skip
     done = out / "truth.json"
     if done.exists() and not fresh:
         return out
@@ -141,6 +164,8 @@ def run_dir(scenario: str, seed: int, tuning: str, hours: float, fresh: bool) ->
         extra["defaults"] = defaults
     if host_config is not None:
         extra["host_config"] = host_config
+    if ROLLING is not None:
+        extra["rolling"] = ROLLING
     simulate(scenario, out, hours=hours, seed=seed, end=END, overwrite=True, **extra)
     return out
 
@@ -221,11 +246,7 @@ def score_run(
                 if mine.host == host:
                     mine.recommendations = recs
     scores = []
-    for host in analysis.hosts:
-        timeline = timelines.get(host.host)
-        if timeline is None or host.host not in truth["hosts"]:
-            continue
-        timeline = timeline.with_health(truth_health(truth, timeline))
+    for host, timeline in with_truth(analysis, timelines, truth):
         current = Setting.from_current(host.current)
         advised = current
         confidence = {}
@@ -252,8 +273,43 @@ def score_run(
         )  # fmt: skip
         score.other = other_knobs(host, spec)
         scores.append(score)
+    if ROLLING is not None:
+        rolling_score(label, analysis, timelines, truth)
     analysis.con.close()
     return scores
+
+
+def with_truth(analysis: Any, timelines: dict[str, Any], truth: dict) -> Iterator[tuple]:
+    """Each analysed host with a recorded timeline and a truth: (host, its timeline under
+    the true health)."""
+    for host in analysis.hosts:
+        timeline = timelines.get(host.host)
+        if timeline is not None and host.host in truth["hosts"]:
+            yield host, timeline.with_health(truth_health(truth, timeline))
+
+
+ROLLING_COSTS: list[tuple[float, float]] = []  # (today's, advised) true cost per run
+
+
+def rolling_score(label: str, analysis: Any, timelines: dict[str, Any], truth: dict) -> None:
+    """True cost over the run's hosts of today's rolling thresholds and the advised ones."""
+    policy = analysis.config.rolling_settings()
+    advised: Any = policy
+    for host in analysis.hosts:
+        for rec in contract(host):
+            key = rec["parameter"].removeprefix("rolling.")
+            if rec["parameter"].startswith("rolling.") and rec["suggested"] != rec["current"]:
+                advised = None if key == "enabled" else replace(advised, **{key: rec["suggested"]})
+        if advised != policy:
+            break
+    now = after = 0.0
+    for host, timeline in with_truth(analysis, timelines, truth):
+        current = Setting.from_current(host.current)
+        now += rolling_rule.effect(timeline, current, policy).cost(W)
+        after += rolling_rule.effect(timeline, current, advised).cost(W)
+    ROLLING_COSTS.append((now, after))
+    shown = "off" if advised is None else advised.to_dict()
+    print(f"  rolling {label}: true cost today {now:.1f}, advised {after:.1f} ({shown})")
 
 
 def contract(host: Any) -> list[dict[str, Any]]:
@@ -332,7 +388,14 @@ def main() -> None:
         help="score the advice of another checkout (its root, e.g. a git worktree of an "
         "older commit) instead of this one's; the truth is scored the same way",
     )
+    parser.add_argument(
+        "--rolling",
+        help="simulate with advanced.rolling enabled, e.g. "
+        "window_s:30,threshold_failures:5,cooldown_s:60",
+    )
     args = parser.parse_args()
+    global ROLLING
+    ROLLING = parse_rolling(args.rolling) if args.rolling else None
     started = time.perf_counter()
     scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -364,6 +427,11 @@ def main() -> None:
         )
         for reason in s.reasons:
             print(f"      {reason}")
+    if ROLLING_COSTS:
+        now, after = (sum(c[i] for c in ROLLING_COSTS) for i in (0, 1))
+        runs = sum(a <= n * 1.1 + 1 for n, a in ROLLING_COSTS)
+        print(f"\nrolling: true cost today {now:.1f}, advised {after:.1f}; "
+              f"no harm in {runs}/{len(ROLLING_COSTS)} runs")  # fmt: skip
     print(f"\n{len(everything)} hosts in {time.perf_counter() - started:.0f} s")
     if args.json:
         rows = [
