@@ -86,17 +86,6 @@ class Analysis(model.Analysis):
         return pd.DataFrame(rows, columns=["host", "role", "calls", "failures", "refused"])
 
     @property
-    def roles(self) -> pd.DataFrame:
-        """``--by role`` as a DataFrame: one row per host and role, the calls, failures
-        and refused calls of the host's own breaker (shared by its roles)."""
-        import pandas as pd
-
-        if all(h.roles is None for h in self.hosts):
-            pipeline.attach_roles(self)
-        rows = [{"host": h.host, **entry} for h in self.hosts for entry in h.roles or []]
-        return pd.DataFrame(rows, columns=["host", "role", "calls", "failures", "refused"])
-
-    @property
     def events(self) -> pd.DataFrame:
         """Every normalised event of the sources (all times, not only the window)."""
         return self.sql("SELECT * FROM events ORDER BY host, ts")
