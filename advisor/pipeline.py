@@ -9,6 +9,8 @@ nightly job's store); ``what_if`` replays one host under other settings;
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
@@ -54,7 +56,8 @@ from advisor.model import (
     Source,
 )
 from advisor.rule_settings import RuleSettings
-from advisor.window import Window, make_window, parse_until
+from advisor.version import __version__
+from advisor.window import Window, iso_z, make_window, parse_until
 
 
 def analyze(
@@ -441,14 +444,26 @@ def attach_roles(analysis: Analysis) -> None:
         host.roles = counts.get(host.host, [])
 
 
-def report_data(analysis: Analysis) -> dict[str, Any]:
+def report_data(
+    analysis: Analysis,
+    *,
+    argv: Sequence[str] | None = None,
+    rules: str | Path | None = None,
+) -> dict[str, Any]:
     """Everything the HTML report shows, as plain JSON-able data (docs/design.md "Report
     data"): the JSON contract, the chart series and the replayed trade-off points of each
     host with a breaker change, so the report renders (now or later, from a saved file)
-    without the sources or a connection.
+    without the sources or a connection; ``generated_at`` (when the report was made) and
+    ``reproduce`` (how to make the same analysis again).
 
     The trade-offs are charted for hosts advised as one breaker (a host with a role's own
     breaker is replayed breaker by breaker, ``attach_replay``, not on one grid).
+
+    Args:
+        analysis: the analysis to report.
+        argv: ``breaker-advise`` with the options that made it, window pinned (the CLI's
+            ``AnalysisOptions.command_line``); built from the analysis when None.
+        rules: the rules file the analysis read, when one was given.
     """
     charted = [h.host for h in analysis.hosts if not h.breakers and suggested_setting(h)]
     return {
@@ -459,7 +474,72 @@ def report_data(analysis: Analysis) -> dict[str, Any]:
             analysis.con, analysis.window, [h.host for h in analysis.hosts]
         ).to_dict(),
         "trade_offs": trade_offs(analysis, hosts=charted) if charted else {},
+        "generated_at": iso_z(generation_time().replace(microsecond=0)),
+        "reproduce": reproduction(analysis, argv=argv, rules=rules),
     }
+
+
+def reproduction(
+    analysis: Analysis, *, argv: Sequence[str] | None = None, rules: str | Path | None = None
+) -> dict[str, Any]:
+    """How to make the same analysis again: ``argv``, the ``breaker-advise`` command with
+    the window pinned (given by the command that made the report, else built from the
+    analysis), the configuration with its digests, the rules, ``lost_weight``, version."""
+    config = analysis.config
+    w = analysis.settings.lost_weight
+    defaults = load_rule_settings(None, lost_weight=w)
+    window_s, until = analysis.window.to_dict()["seconds"], iso_z(analysis.window.end)
+    sources = [s.path for s in analysis.sources]
+    if argv is None:  # the equivalent command of an analysis made through the API
+        argv = ["breaker-advise", "--window-s", str(window_s), "--until", until]
+        argv += ["--config", config.path] if config.path else []
+        argv += ["--rules", str(rules)] if rules is not None else []
+        argv += ["--lost-weight", f"{w:g}", *sources]
+    return {
+        "argv": list(argv),
+        "sources": sources,
+        "window_s": window_s,
+        "until": until,
+        "config": config.path,
+        "env_overlays": any("env" in o.values() for o in config.origins.values()),
+        "config_sha256": _file_sha256(config.path),
+        "effective_config_sha256": config_digest(config),
+        "rules": None if rules is None else str(rules),
+        "rules_default": analysis.settings.to_dict() == defaults.to_dict(),
+        "rules_sha256": hashlib.sha256(
+            json.dumps(analysis.settings.to_dict(), sort_keys=True).encode()
+        ).hexdigest(),
+        "lost_weight": analysis.settings.lost_weight,
+        "version": __version__,
+    }
+
+
+def config_digest(config: BreakerConfig) -> str:
+    """sha256 of the effective configuration (file, environment overlays and flags merged
+    into layers) as canonical JSON: equal digests, equal settings for every host."""
+    layers = {
+        "defaults": config.defaults,
+        "roles": config.roles,
+        "hosts": config.hosts,
+        "host_roles": {f"{h}:{r}": v for (h, r), v in sorted(config.host_roles.items())},
+        "resolvers": config.resolvers,
+        "classify": config.classify,
+        "rolling": config.rolling,
+        "half_open": config.half_open,
+        "disabled": config.disabled,
+    }
+    text = json.dumps(layers, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _file_sha256(path: str | None) -> str | None:
+    """sha256 of the file's bytes; None without a file or when it cannot be read."""
+    if path is None:
+        return None
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 def generation_time() -> datetime:

@@ -209,7 +209,7 @@ def test_summary_numbers_equal_the_json_output(tmp_path):
         for key in ("opens", "open_time_s", "failure_rate", "half_open_success_rate"):
             assert json.loads(row[key][0]) == metrics[key], (item["host"], key)
         assert row["opens"][1] == str(metrics["opens"])
-        assert row["open_time_s"][1] == pct(metrics["open_time_s"] / metrics["active_s"])
+        assert row["open_time_s"][1] == pct(min(1.0, metrics["open_time_s"] / metrics["active_s"]))
         assert row["half_open_success_rate"][1] == pct(metrics["half_open_success_rate"])
     calls = sum(h["metrics"]["calls"] for h in contract["hosts"])
     assert f'<dd data-key="calls">{calls:,}</dd>' in html
@@ -217,7 +217,7 @@ def test_summary_numbers_equal_the_json_output(tmp_path):
 
 def test_headline_counts_changes_and_names_the_worst_host(analysis, html):
     down = next(h for h in analysis.hosts if h.host == "down.example")
-    share = pct(down.metrics["open_time_s"] / down.metrics["active_s"])
+    share = pct(min(1.0, down.metrics["open_time_s"] / down.metrics["active_s"]))
     expected = (
         f"1 host needs changes; down.example was cut off by its breaker {share} of its active time."
     )

@@ -88,8 +88,10 @@ def advise(
         # Plotly is imported only when asked for
         from advisor.outputs.report import save_report, save_report_data
         from advisor.pipeline import report_data
+        from advisor.window import iso_z
 
-        data = report_data(analysis)
+        until = iso_z(analysis.window.end)
+        data = report_data(analysis, argv=options.command_line(until), rules=options.rules)
         if html is not None:
             save_report(data, html)
         if report_data_path is not None:
