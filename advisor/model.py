@@ -28,6 +28,10 @@ BreakerKey = tuple[str, str | None]
 """(host, role): role None is the host's own breaker."""
 
 
+HOST_SCOPE, RESOLVER_SCOPE = "host", "resolver"
+"""A breaker's ``scope``: a host's, or a resolver's (keyed by the resolver's name)."""
+
+
 def breaker_name(host: str, role: str | None) -> str:
     """``host`` for the host's own breaker, ``host:role`` for a role's own breaker."""
     return host if role is None else f"{host}:{role}"
@@ -202,6 +206,7 @@ class BreakerResult:
     current_origin: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     unchanged_reason: str | None = None
+    scope: str = HOST_SCOPE  # "resolver": a resolver's breaker, ``host`` its name
 
     @property
     def name(self) -> str:
@@ -214,7 +219,7 @@ class BreakerResult:
         return changes(self.recommendations)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"breaker": self.name, "role": self.role} | _advice_dict(self)
+        return {"breaker": self.name, "role": self.role, "scope": self.scope} | _advice_dict(self)
 
 
 @dataclass
@@ -233,6 +238,12 @@ class HostResult:
     breakers: list[BreakerResult] = field(default_factory=list)
     # ``--by role``: its own breaker's calls per role, ``[{role, calls, failures, refused}]``
     roles: list[dict[str, Any]] | None = None
+    scope: str = HOST_SCOPE  # "resolver": a resolver's breaker, ``host`` its name
+
+    @property
+    def label(self) -> str:
+        """The host as the table names it: ``crossref (resolver)`` for a resolver's."""
+        return self.host if self.scope == HOST_SCOPE else f"{self.host} ({self.scope})"
 
     @property
     def changes(self) -> list[Recommendation]:
@@ -257,7 +268,7 @@ class HostResult:
 
     def to_dict(self) -> dict[str, Any]:
         return (
-            {"host": self.host}
+            {"host": self.host, "scope": self.scope}
             | _advice_dict(self)
             | ({"breakers": [b.to_dict() for b in self.breakers]} if self.breakers else {})
             | ({"roles": self.roles} if self.roles is not None else {})
@@ -266,12 +277,15 @@ class HostResult:
     @classmethod
     def from_dict(cls, item: Mapping[str, Any]) -> HostResult:
         """A host's result read back from its contract entry (the cache)."""
+        scope = str(item.get("scope", HOST_SCOPE))  # absent before scope was added
         breakers = [
-            BreakerResult(host=item["host"], role=b["role"], **_advice_fields(b))
+            BreakerResult(host=item["host"], role=b["role"], scope=scope, **_advice_fields(b))
             for b in item.get("breakers", [])
         ]
         roles = item.get("roles")
-        return cls(host=item["host"], breakers=breakers, roles=roles, **_advice_fields(item))
+        return cls(
+            host=item["host"], breakers=breakers, roles=roles, scope=scope, **_advice_fields(item)
+        )
 
 
 def _advice_fields(item: Mapping[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
@@ -45,9 +46,16 @@ from advisor.ingest.cache import Cache
 from advisor.ingest.database import connect
 from advisor.ingest.events import analysis_horizon, load_events
 from advisor.ingest.sources import open_sources
-from advisor.metrics.hosts import breaker_metrics, compute_relations, host_metrics, role_counts
+from advisor.metrics.hosts import (
+    breaker_metrics,
+    compute_relations,
+    host_metrics,
+    resolver_breakers,
+    role_counts,
+)
 from advisor.metrics.series import REPORT_DATA_VERSION, collect
 from advisor.model import (
+    RESOLVER_SCOPE,
     Analysis,
     BreakerKey,
     BreakerResult,
@@ -58,6 +66,8 @@ from advisor.model import (
 from advisor.rule_settings import RuleSettings
 from advisor.version import __version__
 from advisor.window import Window, iso_z, make_window, parse_until
+
+log = logging.getLogger(__name__)  # -vv: each breaker's decision
 
 
 def analyze(
@@ -139,6 +149,7 @@ def _analyze_cached(
     )  # fmt: skip
     stored = cached.result(con, key) if cache.reuse_analysis else None
     if stored is not None:
+        log.debug("cache %s: the whole analysis reused (its inputs did not change)", cache.path)
         return _stored_analysis(stored, window, found.sources, con, config, settings)
     opened = {s.path: len(s.warnings) for s in found.sources}
     cached.load_events(con, found.sources, horizon)
@@ -240,7 +251,8 @@ def analyze_window(
     if reuse is not None:  # the cache: advise only hosts without a stored result
         for host in only:
             rolling_key = (config.rolling,) if config.rolling.get("enabled") else ()
-            parts = (window, currents[host], origins[host], config.effective(host), *rolling_key)
+            parts = (window, currents[host], origins[host], config.effective(host),
+                     config.resolver_name(host), *rolling_key)  # fmt: skip
             keys[host] = reuse.key(host, *parts, _gap_limit(config, host), config.disabled,
                                    settings, incidents)  # fmt: skip
         reuse.look_up(keys)
@@ -252,6 +264,8 @@ def analyze_window(
     groups = (timelines, currents, advice), (split.timelines, split_currents, split.advice)
     rolling.attach(policy, settings, *groups)  # advanced.rolling: did it help, which values
     wanted = {h.strip().lower() for h in hosts} if hosts else None
+    # scope: the telemetry marks a resolver's breaker, or resolvers: configures its name
+    resolvers = resolver_breakers(con) | {h for h in metrics if config.resolver_name(h)}
     results = []
     for host, values in metrics.items():
         if wanted is not None and host not in wanted:
@@ -261,8 +275,10 @@ def analyze_window(
             continue
         result = HostResult(host=host, metrics=values, current=currents[host])
         result.current_origin = origins[host]
+        if host in resolvers:
+            result.scope = RESOLVER_SCOPE
         if host in split:
-            result.breakers = split.results(host)
+            result.breakers = split.results(host, result.scope)
             own_breaker = next((b for b in result.breakers if b.role is None), None)
             if own_breaker is not None:  # one list: a veto edits both in place
                 result.recommendations = own_breaker.recommendations
@@ -296,7 +312,39 @@ def analyze_window(
         reuse.save(
             {h.host: h for h in results if h.host in keys and h.host not in reuse.found}, keys
         )
+    if log.isEnabledFor(logging.DEBUG):
+        for result in results:
+            reused = reuse is not None and result.host in reuse.found
+            targets: list[HostResult | BreakerResult] = [*result.breakers] or [result]
+            for target in targets:
+                log.debug("%s", _decision(target, reused))
     return analysis
+
+
+def _decision(target: HostResult | BreakerResult, reused: bool) -> str:
+    """One line for ``-vv``: a breaker's scope, counts, current settings and what the
+    rules decided (each change or note with its rule, confidence and first reason)."""
+    name = target.name if isinstance(target, BreakerResult) else target.host
+    m = target.metrics
+    head = (
+        f"{name} (scope {target.scope}): {m['calls']} calls, {m['failures']} failures, "
+        f"{m['rejected']} refused, {m['opens']} opens; current "
+        + ", ".join(
+            f"{k}={v} ({target.current_origin.get(k, '-')})" for k, v in target.current.items()
+        )  # fmt: skip
+    )
+    said = [
+        f"{r.parameter} {r.current} -> {r.suggested} ({r.rule}, {r.confidence}): "
+        f"{r.reasons[0] if r.reasons else '-'}"
+        if r.is_change
+        else f"note {r.rule}: {r.reasons[0] if r.reasons else '-'}"
+        for r in target.recommendations
+    ]
+    if target.unchanged_reason:
+        said.append(f"no change: {target.unchanged_reason}")
+    said += [f"warning: {w}" for w in target.warnings]
+    cached_note = " [reused from the cache]" if reused else ""
+    return f"{head}{cached_note}; " + ("; ".join(said) or "nothing to change")
 
 
 def attach_replay(
@@ -637,7 +685,7 @@ class _Breakers:
             self.evidence, currents, settings, disabled=config.disabled, incidents=incidents
         )
 
-    def results(self, host: str) -> list[BreakerResult]:
+    def results(self, host: str, scope: str) -> list[BreakerResult]:
         found = []
         for role in self.roles[host]:
             key = (host, role)
@@ -650,6 +698,7 @@ class _Breakers:
                 current_origin=origin,
                 recommendations=self.advice[key].recommendations,
                 unchanged_reason=self.advice[key].unchanged,
+                scope=scope,
             )
             if self.evidence[key].early_probes:
                 result.warnings.append(_early_probes(self.evidence[key].early_probes))

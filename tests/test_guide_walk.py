@@ -216,7 +216,8 @@ def _(runs, tmp_path):
 @case("DOCSTOKG_BREAKER_DEBUG")
 def _(runs, tmp_path):
     """The producer kit logs every breaker decision at DEBUG when it is set (the CLI's
-    -vv does the same; tests/test_telemetry_debug.py has the details)."""
+    -vv does the same; tests/test_telemetry_debug.py has the details), and so does the
+    analysis: breaker-advise -vv, or the variable, logs what it read and decided."""
     from advisor.config import load_config
     from advisor.telemetry import BreakerRegistry, ManifestWriter
 
@@ -239,6 +240,20 @@ def _(runs, tmp_path):
         os.environ.pop("DOCSTOKG_BREAKER_DEBUG", None)
         logger.setLevel(level)
         logger.handlers[:] = handlers
+    window = ("--until", UNTIL, "--window-s", str(6 * HOURS), runs)
+    plain = run("advise", *window, env={"DOCSTOKG_BREAKER_DEBUG": "0"})
+    assert plain.exit_code == 0 and "DEBUG" not in plain.stderr
+    assert "DEBUG" not in run("advise", "-v", *window).stderr  # -v: the traceback only
+    for flags, env in ((("-vv",), {}), ((), {"DOCSTOKG_BREAKER_DEBUG": "1"})):
+        loud = run("advise", *flags, *window, env=env)
+        assert loud.exit_code == 0, loud.stderr
+        assert loud.stdout == plain.stdout  # the output itself is the same
+        debug = [line for line in loud.stderr.splitlines() if " DEBUG " in line]
+        assert any(f"{runs}: reading breaker_events as breaker_events" in line for line in debug)
+        assert any(line.startswith("advisor.pipeline DEBUG crossref (scope resolver): 200 calls")
+                   for line in debug)  # fmt: skip
+        assert any(f"{HOST} (scope host):" in line for line in debug)
+    assert "DEBUG" not in run("advise", *window).stderr  # nothing left switched on
 
 
 # --- CLI arguments and commands ------------------------------------------------------

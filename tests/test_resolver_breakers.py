@@ -8,13 +8,16 @@ import json
 import sqlite3
 
 import pytest
+import yaml
 
 from advisor import analyze
 from advisor.config import load_config
 from advisor.errors import BreakerOpenError
 from advisor.simulate import VirtualClock, pybreaker_clock
 from advisor.telemetry import BreakerRegistry, ManifestWriter
+from tests.helpers import manifests as m
 from tests.helpers.manifests import T0
+from tests.helpers.slow_host import HOURS, slow_host
 
 
 class Down(Exception):
@@ -76,3 +79,90 @@ def test_the_writer_records_the_scope(run):
             for host, details in con.execute("SELECT host, details FROM breaker_events")
         }
     assert scopes == {("crossref", "resolver"), ("api.crossref.org", None), ("doi.org", None)}
+
+
+# --- scope shown: JSON, table, YAML patch (issue 17, item 2, gaps) ---------------------
+
+
+def test_the_scope_comes_from_the_telemetry(run, run_advise):
+    """No ``resolvers:`` configured: the rows' ``"scope": "resolver"`` alone marks it."""
+    path, _ = run
+    result = analyze(path, window_s=3600, until=T0 + 400, config=load_config(None, env={}))
+    scopes = {h["host"]: h["scope"] for h in result.to_dict()["hosts"]}
+    assert scopes == {"api.crossref.org": "host", "doi.org": "host", "crossref": "resolver"}
+    code, out, err = run_advise("--until", T0 + 400, "--window-s", 3600, path)
+    assert code == 0, err
+    rows = {line.split()[0]: line for line in out.splitlines() if line.strip()}
+    assert "crossref (resolver)" in rows["crossref"]
+    assert "(resolver)" not in rows["doi.org"] + rows["api.crossref.org"]
+
+
+def test_the_scope_survives_the_cache(run, tmp_path):
+    """Read from the cache's stored rows, and from its stored whole analysis, the
+    telemetry's scope is the same (no ``resolvers:`` configured)."""
+    from advisor import pipeline
+    from advisor.ingest.cache import Cache
+
+    path, _ = run
+    options = {"window_s": 3600, "until": T0 + 400, "config": load_config(None, env={})}
+    cache = tmp_path / "c.duckdb"
+    cold = pipeline.analyze(path, cache=Cache(cache), **options)
+    warm = pipeline.analyze(path, cache=Cache(cache), **options)  # the stored analysis
+    plain = pipeline.analyze(path, **options)
+    for result in (cold, warm):
+        assert result.to_dict()["hosts"] == plain.to_dict()["hosts"]
+    assert {h.host: h.scope for h in warm.hosts}["crossref"] == "resolver"
+
+
+def _slow_resolver(tmp_path):
+    """The slow-recovering host of tests/helpers/slow_host.py, recorded as resolver
+    ``crossref``'s breaker (its name in ``host``, ``"scope": "resolver"``)."""
+    rows = [
+        (ts, "crossref", etype, {**details, "scope": "resolver"})
+        for ts, _, etype, details in slow_host(10).rows
+    ]
+    return m.breaker_events(tmp_path / "manifest.sqlite3", rows)
+
+
+RESOLVER_YAML = """\
+defaults:
+  fail_max: 5
+hosts:
+  crossref:        # a host entry of that name: not where a resolver's breaker is tuned
+    fail_max: 7
+resolvers:
+  Crossref:
+    fail_max: 3
+    reset_timeout_s: 10   # tuned by hand
+"""
+
+
+def test_a_resolvers_advice_goes_under_resolvers(tmp_path, run_advise, advise_json):
+    path = _slow_resolver(tmp_path)
+    config = tmp_path / "breakers.yaml"
+    config.write_text(RESOLVER_YAML)
+    window = {"until": str(T0 + 6 * HOURS), "window_s": 6 * HOURS}
+    report = advise_json("--config", config, path, **window)
+    (host,) = report["hosts"]
+    assert (host["host"], host["scope"]) == ("crossref", "resolver")
+    assert host["current"]["fail_max"] == 3 and host["current"]["reset_timeout_s"] == 10
+    changes = {
+        r["parameter"]: r["suggested"]
+        for r in host["recommendations"]
+        if r["suggested"] != r["current"] and r["parameter"] in ("fail_max", "reset_timeout_s")
+    }
+    assert "reset_timeout_s" in changes  # probing 2-6 min outages every 10 s
+    args = ("--until", window["until"], "--window-s", window["window_s"], "--config", config)
+    code, out, err = run_advise(*args, "--format", "yaml", path)
+    assert code == 0, err
+    assert yaml.safe_load(out) == {"hosts": {}, "resolvers": {"crossref": changes}}
+    tuned = tmp_path / "tuned.yaml"
+    code, _, err = run_advise(*args, "--write-config", tuned, path)
+    assert code == 0, err
+    written = yaml.safe_load(tuned.read_text())
+    assert written["hosts"] == {"crossref": {"fail_max": 7}}  # untouched
+    assert written["resolvers"]["Crossref"] == {"fail_max": 3, "reset_timeout_s": 10} | changes
+    # the written file gives the resolver's breaker exactly the advised values
+    effective = load_config(tuned, env={}).effective("crossref")
+    for key, value in changes.items():
+        assert getattr(effective, key) == value

@@ -13,8 +13,21 @@ from typing import Annotated
 
 import typer
 
-from advisor.cli.common import AnalysisOptions, analysis_command, note_unmatched_hosts, run_entry
-from advisor.cli.options import ByOpt, CacheKeepDaysOpt, CacheOpt, OutputFormat, format_option
+from advisor.cli.common import (
+    AnalysisOptions,
+    analysis_command,
+    debug_logging,
+    note_unmatched_hosts,
+    run_entry,
+)
+from advisor.cli.options import (
+    AnalysisVerbosityOpt,
+    ByOpt,
+    CacheKeepDaysOpt,
+    CacheOpt,
+    OutputFormat,
+    format_option,
+)
 
 
 @analysis_command()
@@ -50,9 +63,7 @@ def advise(
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No warnings on stderr.")] = False,
-    verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="List every source and its warnings.")
-    ] = False,
+    verbose: AnalysisVerbosityOpt = 0,
     cache: CacheOpt = None,
     cache_keep_days: CacheKeepDaysOpt = None,
     by: ByOpt = None,
@@ -63,6 +74,7 @@ def advise(
     4 out of memory (--memory-limit); 70 internal error (traceback saved in the temp dir;
     -v prints it).
     """
+    debug_logging(verbose)
     outputs = {"--write-config": write_config, "--html": html, "--report-data": report_data_path}
     store = None
     if cache is not None:

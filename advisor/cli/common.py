@@ -9,11 +9,13 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
+import logging
 import os
+import re
 import sys
 import tempfile
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -245,12 +247,41 @@ def note_unmatched_hosts(requested: tuple[str, ...], analysis: Analysis) -> None
             )
 
 
+_LOG_FORMAT = "%(name)s %(levelname)s %(message)s"
+
+
+def debug_logging(verbose: int, env: Mapping[str, str] | None = None) -> bool:
+    """``-vv`` (or ``$DOCSTOKG_BREAKER_DEBUG`` set to 1, true, yes or on) on an analysis
+    command: log the analysis's decisions (the ``advisor`` loggers) at DEBUG on the
+    current stderr; whether it did. Otherwise a handler an earlier command of the same
+    process added is removed: nothing is logged below WARNING."""
+    logger = logging.getLogger("advisor")
+    for handler in [h for h in logger.handlers if getattr(h, "_advisor_cli", False)]:
+        logger.removeHandler(handler)
+    logger.setLevel(logging.NOTSET)
+    env = os.environ if env is None else env
+    if verbose < 2:
+        if not env.get("DOCSTOKG_BREAKER_DEBUG"):  # the producer kit is loaded only if set
+            return False
+        from advisor.telemetry.debug import debug_requested  # the variable's one reading
+
+        if not debug_requested(env):
+            return False
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(_LOG_FORMAT))
+    handler._advisor_cli = True  # type: ignore[attr-defined]
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    return True
+
+
 EX_SOFTWARE = 70  # sysexits.h: internal software error (DESIGN.md "Exit codes")
 
 
 def _verbose(args: list[str]) -> bool:
+    """``-v``, ``-vv``... or ``--verbose`` before any ``--``."""
     options = args[: args.index("--")] if "--" in args else args
-    return "-v" in options or "--verbose" in options
+    return any(a == "--verbose" or re.fullmatch(r"-v+", a) for a in options)
 
 
 def internal_error(exc: BaseException, prog: str, args: list[str]) -> int:

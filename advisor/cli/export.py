@@ -14,8 +14,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from advisor.cli.common import AnalysisOptions, analysis_command, note_unmatched_hosts
-from advisor.cli.options import CacheKeepDaysOpt, CacheOpt, QuietOpt, TracebackOpt
+from advisor.cli.common import (
+    AnalysisOptions,
+    analysis_command,
+    debug_logging,
+    note_unmatched_hosts,
+)
+from advisor.cli.options import AnalysisVerbosityOpt, CacheKeepDaysOpt, CacheOpt, QuietOpt
 
 if TYPE_CHECKING:
     from advisor.ingest.cache import Cache
@@ -63,13 +68,14 @@ def export(
     cache: CacheOpt = None,
     cache_keep_days: CacheKeepDaysOpt = None,
     quiet: QuietOpt = False,
-    verbose: TracebackOpt = False,
+    verbose: AnalysisVerbosityOpt = 0,
 ) -> None:
     """Per-breaker metrics and advised settings as Prometheus / OpenMetrics text.
 
     Exit codes: 0 written; 1 written but a source could not be read; 2 usage error;
     4 out of memory (--memory-limit); 70 internal error.
     """
+    debug_logging(verbose)
     from advisor.outputs.openmetrics import ExportFormat, exposition, write_exposition
 
     store, outputs = cache_of(cache, cache_keep_days)

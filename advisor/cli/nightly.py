@@ -13,8 +13,8 @@ from typing import Annotated
 
 import typer
 
-from advisor.cli.common import AnalysisOptions, analysis_command
-from advisor.cli.options import QuietOpt, TracebackOpt
+from advisor.cli.common import AnalysisOptions, analysis_command, debug_logging
+from advisor.cli.options import AnalysisVerbosityOpt, QuietOpt
 from advisor.errors import UsageError
 from advisor.limits import date_in_range
 
@@ -68,7 +68,7 @@ def nightly(
         ),
     ] = None,
     quiet: QuietOpt = False,
-    verbose: TracebackOpt = False,
+    verbose: AnalysisVerbosityOpt = 0,
 ) -> None:
     """Nightly job: incremental history, stable advice, dated HTML reports with trends.
 
@@ -76,6 +76,7 @@ def nightly(
     0 done; 1 done but a source could not be read; 2 usage error; 3 history store locked
     by another run, or corrupt; 4 out of memory (--memory-limit); 70 internal error.
     """
+    debug_logging(verbose)
     from advisor.nightly import StabilityRules, run_nightly
 
     if confirm_window < nights_to_confirm:

@@ -149,10 +149,20 @@ TableOrJsonOpt = Annotated[
 ]
 """``--format table|json`` of the commands without a YAML patch (replay, breaker show)."""
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No messages on stderr.")]
-TracebackOpt = Annotated[
-    bool, typer.Option("--verbose", "-v", help="On an internal error, print the traceback.")
+AnalysisVerbosityOpt = Annotated[
+    int,
+    typer.Option(
+        "--verbose",
+        "-v",
+        count=True,
+        help="-v: on an internal error, print the traceback (advise: also every source and "
+        "all its warnings); -vv (or DOCSTOKG_BREAKER_DEBUG=1): also log the analysis's "
+        "decisions at DEBUG on stderr (sources read or skipped and why, the layout of each "
+        "table, each breaker's advice).",
+    ),
 ]
-"""``--verbose`` of the commands whose only extra output is an internal error's traceback."""
+"""``-v``/``-vv`` of the analysis commands (advise, report, replay, nightly, export, serve):
+``advisor.cli.common.debug_logging`` turns the count into logging."""
 VerbosityOpt = Annotated[
     int,
     typer.Option(

@@ -11,8 +11,8 @@ from rich.console import Console
 
 from advisor.advice.replay import Grid, default_grid, parse_values
 from advisor.advice.rules import load_rule_settings
-from advisor.cli.common import AnalysisOptions, analysis_command
-from advisor.cli.options import OutputFormat, TableOrJsonOpt
+from advisor.cli.common import AnalysisOptions, analysis_command, debug_logging
+from advisor.cli.options import AnalysisVerbosityOpt, OutputFormat, TableOrJsonOpt
 from advisor.limits import MAX_COUNT, MAX_DURATION_S, number_in
 from advisor.outputs.whatif import render_what_if
 from advisor.pipeline import what_if
@@ -56,6 +56,7 @@ def replay(
         ),
     ] = None,
     output_format: TableOrJsonOpt = OutputFormat.table,
+    verbose: AnalysisVerbosityOpt = 0,
 ) -> None:
     """Replay a host's recorded calls under today's breaker setting and a candidate.
 
@@ -64,6 +65,7 @@ def replay(
     prints the Pareto front and the setting minimising wasted + w x lost. Today's setting
     comes from the same configuration options as advise's.
     """
+    debug_logging(verbose)
     _check_candidate(fail_max, reset_timeout_s, success_threshold)
     number_in("--grid-size", grid_size, 1, MAX_GRID_SIZE)
     spec: Grid | None = None

@@ -11,8 +11,13 @@ from typing import Annotated
 
 import typer
 
-from advisor.cli.common import AnalysisOptions, analysis_command, note_unmatched_hosts
-from advisor.cli.options import QuietOpt, TracebackOpt
+from advisor.cli.common import (
+    AnalysisOptions,
+    analysis_command,
+    debug_logging,
+    note_unmatched_hosts,
+)
+from advisor.cli.options import AnalysisVerbosityOpt, QuietOpt
 from advisor.errors import UsageError
 from advisor.outputs.files import refuse_inputs
 
@@ -33,13 +38,14 @@ def report(
         ),
     ] = None,
     quiet: QuietOpt = False,
-    verbose: TracebackOpt = False,
+    verbose: AnalysisVerbosityOpt = 0,
 ) -> None:
     """Write the HTML tuning report: summary, fleet charts, one section per host.
 
     Exit codes: 0 written; 1 written but a source could not be read; 2 usage error;
     4 out of memory (--memory-limit); 70 internal error.
     """
+    debug_logging(verbose)
     # Plotly is imported only when a report is made
     from advisor.outputs.report import save_report, save_report_from
     from advisor.pipeline import report_data

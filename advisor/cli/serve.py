@@ -13,19 +13,24 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from advisor.cli.common import AnalysisOptions, analysis_command
+from advisor.cli.common import AnalysisOptions, analysis_command, debug_logging
 from advisor.cli.export import cache_of
-from advisor.cli.options import CacheKeepDaysOpt, CacheOpt, QuietOpt, TracebackOpt
+from advisor.cli.options import AnalysisVerbosityOpt, CacheKeepDaysOpt, CacheOpt, QuietOpt
 
 if TYPE_CHECKING:
     from advisor.model import Analysis
 
 
 def analyse(
-    options: AnalysisOptions, cache: Path | None, cache_keep_days: int | None, quiet: bool
+    options: AnalysisOptions,
+    cache: Path | None,
+    cache_keep_days: int | None,
+    quiet: bool,
+    verbose: int = 0,
 ) -> Analysis:
     """One analysis of the window ending now (run in the server's child process, hence
-    a module-level function), its warnings on stderr."""
+    a module-level function), its warnings on stderr (``-vv``: its decisions too)."""
+    debug_logging(verbose)
     store, _ = cache_of(cache, cache_keep_days)
     analysis, _ = options.analyze(cache=store)
     if not quiet:
@@ -57,7 +62,7 @@ def serve(
     cache: CacheOpt = None,
     cache_keep_days: CacheKeepDaysOpt = None,
     quiet: QuietOpt = False,
-    verbose: TracebackOpt = False,
+    verbose: AnalysisVerbosityOpt = 0,
 ) -> None:
     """Serve the export's metrics on /metrics, recomputed in the background.
 
@@ -77,7 +82,7 @@ def serve(
         if not quiet:
             typer.echo(f"Error: analysis failed: {message}", err=True)
 
-    compute = partial(analyse, options, cache, cache_keep_days, quiet)
+    compute = partial(analyse, options, cache, cache_keep_days, quiet, verbose)
     server = MetricsServer(compute, interval_s=interval_s, bind=bind, port=port, on_error=say)
     server.start()
     host, bound = server.address

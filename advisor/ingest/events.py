@@ -10,6 +10,7 @@ repaired (DESIGN.md); ``events`` is the view downstream queries read.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +28,7 @@ from advisor.model import Source
 from advisor.window import parse_until
 
 MAX_PROBLEM_LINES = 10
+log = logging.getLogger(__name__)  # -vv: rows read and skipped per source
 
 
 def create_schema(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> None:
@@ -272,6 +274,7 @@ def collect_problems(
     for path, read, skipped in con.execute(queries.load("events/source_counts")).fetchall():
         by_path[path].events = read
         by_path[path].skipped = skipped
+        log.debug("%s: %d event row(s) read, %d bad row(s) skipped", path, read, skipped)
     shown: dict[str, int] = {}
     for path, table, problem, count, rowids in con.execute(
         queries.load("events/problems")

@@ -12,15 +12,24 @@ cannot be told from replacement: the stored rows are kept (history is never dele
 a guess), the rows after the watermark are read and the plan carries a warning. SQLite's
 first page is not used as identity: its change counter moves on every commit, so it
 cannot tell "grown" from "replaced".
+
+A JSON-lines manifest (``plan_jsonl``) is an append-only text file: its rows are its
+lines, numbered from 1, and its watermark is the last line ending in a newline (a last
+line still being written waits for the next run). It is the file read before when the
+inode is the same, it is no smaller, and its first block and the block before the
+watermark hash as they did: then only the lines after the watermark are new; anything
+else (another inode, fewer bytes, a changed block) reads it again from the start.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from advisor.ingest.database import quote_identifier
 
@@ -86,6 +95,72 @@ def _parse_anchor(anchor: str) -> tuple[int, str, str] | None:
     if len(parts) != 3 or not parts[0].lstrip("-").isdigit():
         return None
     return int(parts[0]), parts[1], parts[2]
+
+
+JSONL_BLOCK = 4096  # bytes hashed at the start of a JSONL file and before its watermark
+_JSONL_ANCHOR = "jsonl"
+
+
+def _block_hash(fh: BinaryIO, start: int, end: int) -> str:
+    fh.seek(start)
+    return hashlib.sha256(fh.read(end - start)).hexdigest()[:32]
+
+
+def _complete_lines(fh: BinaryIO) -> tuple[int, int]:
+    """(lines ending in a newline, the byte offset after the last of them)."""
+    lines = offset = position = 0
+    while chunk := fh.read(1 << 20):
+        found = chunk.count(b"\n")
+        if found:
+            lines += found
+            offset = position + chunk.rindex(b"\n") + 1
+        position += len(chunk)
+    return lines, offset
+
+
+def _jsonl_anchor(fh: BinaryIO, offset: int) -> str:
+    """``jsonl:<first block length>:<its hash>:<watermark offset>:<hash of the block
+    before it>``: what identifies the file read up to ``offset``."""
+    first = min(JSONL_BLOCK, offset)
+    head = _block_hash(fh, 0, first)
+    tail = _block_hash(fh, max(0, offset - JSONL_BLOCK), offset)
+    return f"{_JSONL_ANCHOR}:{first}:{head}:{offset}:{tail}"
+
+
+def _jsonl_same_file(fh: BinaryIO, size: int, stored: str) -> bool:
+    """Whether the file still holds, unchanged, what the stored anchor describes."""
+    parts = stored.split(":")
+    if len(parts) != 5 or parts[0] != _JSONL_ANCHOR or not (parts[1] + parts[3]).isdigit():
+        return False
+    first, offset = int(parts[1]), int(parts[3])
+    if offset > size:
+        return False
+    return _jsonl_anchor(fh, offset) == f"{_JSONL_ANCHOR}:{first}:{parts[2]}:{offset}:{parts[4]}"
+
+
+def plan_jsonl(path: Path, table: str, previous: Watermark | None) -> TablePlan:
+    """What to read of the JSON-lines manifest ``path`` (its one ``table``) given the
+    stored watermark: rows are line numbers (see the module's docstring).
+
+    Raises:
+        OSError: the file cannot be read (the caller marks the source unreadable).
+    """
+    with path.open("rb") as fh:
+        stat = os.fstat(fh.fileno())
+        lines, offset = _complete_lines(fh)
+        anchor = _jsonl_anchor(fh, offset)
+        same = previous is not None and _jsonl_same_file(fh, stat.st_size, previous.anchor_hash)
+    current = Watermark(lines, stat.st_ino, stat.st_size, stat.st_mtime_ns, anchor)
+    src = str(path)
+    if previous is None:
+        return TablePlan(src, table, 0, False, current, "new")
+    if previous.inode != stat.st_ino:
+        return TablePlan(src, table, 0, True, current, "replaced (another file)")
+    if stat.st_size < previous.size:
+        return TablePlan(src, table, 0, True, current, "truncated (fewer bytes)")
+    if not same:
+        return TablePlan(src, table, 0, True, current, "replaced (lines changed)")
+    return TablePlan(src, table, previous.last_rowid, False, current, "grown")
 
 
 @dataclass(frozen=True)

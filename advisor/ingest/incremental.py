@@ -26,7 +26,8 @@ from advisor.ingest.events import (
     flag_future_rows,
     stage_table,
 )
-from advisor.ingest.identity import TablePlan, Watermark, plan_table
+from advisor.ingest.identity import TablePlan, Watermark, plan_jsonl, plan_table
+from advisor.ingest.jsonl import is_jsonl
 from advisor.ingest.sources import open_sources
 from advisor.model import Source
 
@@ -50,22 +51,24 @@ def _watermarks(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], Waterma
     return {(r[0], r[1]): Watermark(*r[2:]) for r in rows}
 
 
-def _rowid_range(plan: TablePlan) -> str:
+def _rowid_range(plan: TablePlan, rowid: str = "rowid") -> str:
     """The rows to read: after the stored watermark, up to the rowid planned on (rows a
     live writer adds meanwhile wait for the next run). Integers, formatted: a view over
-    the source table takes no parameters, and the range must reach SQLite's scan."""
+    the source table takes no parameters, and the range must reach SQLite's scan.
+    ``rowid``: the column numbering the rows (a JSONL file's: its line numbers)."""
     assert plan.watermark is not None
-    where = f"rowid <= {int(plan.watermark.last_rowid)}"
+    where = f"{rowid} <= {int(plan.watermark.last_rowid)}"
     if plan.after is not None:
-        where += f" AND rowid > {int(plan.after)}"
+        where += f" AND {rowid} > {int(plan.after)}"
     return where
 
 
 def _stage_source(con: duckdb.DuckDBPyConnection, source: Source, plans: list[TablePlan]) -> None:
+    rowid = "jsonl_line" if is_jsonl(source.path) else "rowid"
     for plan in plans:
         if plan.unchanged:  # a scan with an empty rowid range still reads the whole table
             continue
-        stage_table(con, source, plan.table, where=_rowid_range(plan))
+        stage_table(con, source, plan.table, where=_rowid_range(plan, rowid))
         if not source.readable:
             return
 
@@ -99,7 +102,12 @@ def stage_new_rows(
         try:
             for table in source.tables:
                 previous = marks.get((source.path, table))
-                plans.append(plan_table(Path(source.path), table, previous, Path(source.read_path)))
+                if is_jsonl(source.path):  # an append-only text file: lines, not rowids
+                    plans.append(plan_jsonl(Path(source.path), table, previous))
+                else:
+                    plans.append(
+                        plan_table(Path(source.path), table, previous, Path(source.read_path))
+                    )
         except (OSError, sqlite3.Error) as exc:
             source.error = f"cannot check file identity: {exc}"
             continue

@@ -14,6 +14,7 @@ import atexit
 import errno
 import fcntl
 import glob
+import logging
 import os
 import re
 import shutil
@@ -37,6 +38,7 @@ from advisor.model import Source
 MANIFEST_SUFFIXES = (".sqlite3", ".sqlite", ".db")
 JSONL_MANIFEST = "manifest.jsonl"  # what a folder scan finds of JSON-lines manifests
 SQLITE_MAGIC = b"SQLite format 3\x00"
+log = logging.getLogger(__name__)  # -vv: what was read and skipped, and why
 
 
 def discover(arguments: Sequence[str | Path]) -> list[Path]:
@@ -66,6 +68,9 @@ def discover_sources(
         matches, reason = _expand(text, path)
         if not matches:
             unmatched.append((text, reason))
+            log.debug("source argument %s: matched nothing: %s", text, reason)
+        else:
+            log.debug("source argument %s: %d file(s)", text, len(matches))
         for match in matches:
             found.setdefault(match.resolve(), None)
     if not found:
@@ -123,6 +128,8 @@ def _walk(folder: Path) -> list[Path]:
         jsonl = Path(root) / JSONL_MANIFEST
         if not found and JSONL_MANIFEST in names and jsonl.is_file():
             found.append(jsonl)
+        elif found and JSONL_MANIFEST in names:
+            log.debug("%s: skipped: the folder's SQLite manifest records the same calls", jsonl)
         files += found
     return sorted(files)
 
@@ -250,8 +257,16 @@ def snapshot(path: Path) -> str:
 def inspect(path: Path) -> Source:
     """Check that ``path`` is a readable SQLite file and detect its telemetry tables
     (or a readable JSON-lines manifest, by its name)."""
-    if is_jsonl(path):
-        return inspect_jsonl(path)
+    source = inspect_jsonl(path) if is_jsonl(path) else _inspect_sqlite(path)
+    if source.error:
+        log.debug("%s: skipped: %s", path, source.error)
+    else:
+        layouts = ", ".join(f"{t} as {layout}" for t, layout in sorted(source.tables.items()))
+        log.debug("%s: reading %s", path, layouts)
+    return source
+
+
+def _inspect_sqlite(path: Path) -> Source:
     source = Source(path=str(path))
     source.error = _header_problem(path)
     if source.error:
@@ -281,6 +296,9 @@ def inspect(path: Path) -> Source:
                     for row in con.execute("SELECT * FROM pragma_table_info(?)", (name,))
                 }
                 layout = detect_layout(cols)
+                if not layout:
+                    log.debug("%s: %s %s: not a telemetry layout (columns %s)", path, kind,
+                              name, ", ".join(sorted(cols)))  # fmt: skip
                 if layout:
                     source.tables[name] = layout.name
                     source.columns[name] = cols
@@ -302,6 +320,8 @@ def _drop_derived_views(source: Source, views: dict[str, str]) -> None:
     tables = [name for name in source.tables if name not in views]
     for name, sql in views.items():
         if any(re.search(rf"(?<![\w$]){re.escape(t)}(?![\w$])", sql, re.I) for t in tables):
+            log.debug("%s: view %s: skipped: it selects from a telemetry table read already",
+                      source.path, name)  # fmt: skip
             del source.tables[name]
             del source.columns[name]
 

@@ -64,6 +64,12 @@ def role_counts(con: duckdb.DuckDBPyConnection, window: Window) -> dict[str, lis
     return result
 
 
+def resolver_breakers(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Hosts (breaker keys) whose telemetry records ``"scope": "resolver"``: a resolver's
+    own breaker, written under the resolver's name (docs/design.md "Breakers")."""
+    return {host for (host,) in con.execute(queries.load("metrics/resolver_breakers")).fetchall()}
+
+
 def _metrics(
     con: duckdb.DuckDBPyConnection, window: Window, hosts: Sequence[str] | None, by_breaker: bool
 ) -> dict[tuple[str, str | None], dict[str, Any]]:

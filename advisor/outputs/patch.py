@@ -1,6 +1,8 @@
 """Recommendations as ``breakers.yaml``: a fragment with reasons as comments, or the
 user's own file with the changes applied (comments and key order preserved). A role's
-own breaker (``HostResult.breakers``) is tuned under ``hosts.<host>.roles.<role>``."""
+own breaker (``HostResult.breakers``) is tuned under ``hosts.<host>.roles.<role>``, a
+resolver's breaker (scope ``resolver``) under ``resolvers.<name>``: the layer its settings
+come from (``BreakerConfig.effective`` applies it last)."""
 
 from __future__ import annotations
 
@@ -14,20 +16,26 @@ from ruamel.yaml.comments import CommentedMap
 
 from advisor.config import KNOB_KEYS, ROLES
 from advisor.errors import ConfigError
-from advisor.model import HostResult, Recommendation
+from advisor.model import RESOLVER_SCOPE, HostResult, Recommendation
 from advisor.outputs.files import atomic_write, refuse_inputs
 
+Target = tuple[str, str, str | None]
+"""Where a breaker's changes go: (section, name, role): ``("hosts", host, role)`` or
+``("resolvers", name, None)``."""
 
-def _changes(hosts: Sequence[HostResult]) -> dict[tuple[str, str | None], list[Recommendation]]:
-    """``{(host, role): [recommendation, ...]}`` of value changes, in attention order;
-    role None: the host's own breaker (a role breakers.yaml cannot name is left out)."""
-    found: dict[tuple[str, str | None], list[Recommendation]] = {}
+
+def _changes(hosts: Sequence[HostResult]) -> dict[Target, list[Recommendation]]:
+    """``{(section, name, role): [recommendation, ...]}`` of value changes, in attention
+    order; role None: the host's (or resolver's) own breaker (a role breakers.yaml cannot
+    name, or a role of a resolver's breaker, is left out)."""
+    found: dict[Target, list[Recommendation]] = {}
     for h in hosts:
+        section = "resolvers" if h.scope == RESOLVER_SCOPE else "hosts"
         if h.changes:
-            found[(h.host, None)] = h.changes
+            found[(section, h.host, None)] = h.changes
         for breaker in h.role_breakers:
-            if breaker.changes and breaker.role in ROLES:
-                found[(h.host, breaker.role)] = breaker.changes
+            if breaker.changes and breaker.role in ROLES and section == "hosts":
+                found[(section, h.host, breaker.role)] = breaker.changes
     return found
 
 
@@ -65,6 +73,13 @@ def _yaml() -> YAML:
     return yaml
 
 
+def _section(root: CommentedMap, name: str) -> CommentedMap:
+    """The top-level mapping ``name`` (``hosts``, ``resolvers``), made one when it is not."""
+    if name not in root or not isinstance(root[name], dict):
+        root[name] = CommentedMap()
+    return cast(CommentedMap, root[name])
+
+
 def _entry(mapping: CommentedMap, name: str) -> CommentedMap:
     """The entry of ``name`` (matched case-insensitively), created when missing."""
     key = next((k for k in mapping if str(k).strip().lower() == name), name)
@@ -90,12 +105,13 @@ def _apply(
 
 
 def yaml_fragment(hosts: Sequence[HostResult]) -> str:
-    """``hosts: {host: {knob: value}}`` for every suggested change, reasons as comments."""
+    """``hosts: {host: {knob: value}}`` for every suggested change (a resolver's under
+    ``resolvers: {name: ...}``), reasons as comments."""
     root = CommentedMap()
     hosts_map = CommentedMap()
     root["hosts"] = hosts_map
     notes = []  # rate_limit is not a breaker knob: say it, do not invent a key
-    for (host, role), recs in _changes(hosts).items():
+    for (section, host, role), recs in _changes(hosts).items():
         knobs = [r for r in recs if r.parameter in KNOB_KEYS]
         for r in (
             r
@@ -106,11 +122,11 @@ def yaml_fragment(hosts: Sequence[HostResult]) -> str:
             if r.rate_spec is not None:  # the rate limiter's flag, as the guide writes it
                 notes.append(f"--rate {host}={r.rate_spec}")
         if knobs:
-            _apply(hosts_map, host, knobs, role)
+            _apply(_section(root, section), host, knobs, role)
     if rolling := _rolling(hosts):
         _apply_rolling(root, rolling)
     out = io.StringIO()
-    if not hosts_map:
+    if not hosts_map and "resolvers" not in root:
         out.write("# no breaker changes suggested\n")
         root["hosts"] = {}
     _yaml().dump(root, out)
@@ -122,7 +138,8 @@ def yaml_fragment(hosts: Sequence[HostResult]) -> str:
 def write_config(hosts: Sequence[HostResult], source: str | Path | None, out: str | Path) -> Path:
     """Write ``source`` (the user's breakers.yaml, or an empty one) with every suggested
     knob change applied under ``hosts.<host>`` (a role's own breaker under
-    ``hosts.<host>.roles.<role>``), atomically, to the new path ``out``.
+    ``hosts.<host>.roles.<role>``, a resolver's under ``resolvers.<name>``), atomically,
+    to the new path ``out``.
 
     Raises:
         UsageError: ``out`` is the input file, or cannot be written (the file it replaces
@@ -138,12 +155,11 @@ def write_config(hosts: Sequence[HostResult], source: str | Path | None, out: st
             root = yaml.load(Path(source).read_text(encoding="utf-8")) or CommentedMap()
         except (OSError, ValueError) as exc:
             raise ConfigError(f"{source}: cannot read as YAML: {exc}") from None
-    if "hosts" not in root or not isinstance(root["hosts"], dict):
-        root["hosts"] = CommentedMap()
-    for (host, role), recs in _changes(hosts).items():
+    _section(root, "hosts")
+    for (section, host, role), recs in _changes(hosts).items():
         knobs = [r for r in recs if r.parameter in KNOB_KEYS]
         if knobs:
-            _apply(root["hosts"], host, knobs, role)
+            _apply(_section(root, section), host, knobs, role)
     if rolling := _rolling(hosts):
         _apply_rolling(root, rolling)
     text = io.StringIO()

@@ -54,7 +54,7 @@ def render(analysis: Analysis, console: Console) -> None:
         )
         advice = "; ".join(a for a in (advice, roles) if a)
         table.add_row(
-            Text(printable(host.host)),
+            Text(printable(host.label)),  # a resolver's breaker: "crossref (resolver)"
             str(m["calls"]),
             _pct(m["failure_rate"] if m["successes"] + m["failures"] else None),
             f"{m['status_429']}/{m['status_5xx']}",
@@ -81,7 +81,7 @@ def _roles_table(analysis: Analysis) -> Table:
         for entry in host.roles or []:
             role = "-" if entry["role"] is None else printable(str(entry["role"]))
             table.add_row(
-                Text(printable(host.host)), Text(role), str(entry["calls"]),
+                Text(printable(host.label)), Text(role), str(entry["calls"]),
                 str(entry["failures"]), str(entry["refused"]),
             )  # fmt: skip
     return table

@@ -24,12 +24,12 @@ typed AS (
         CASE WHEN etype = 'state_change' THEN TRY(json_transform(details, '{
             "old_state": "VARCHAR", "new_state": "VARCHAR", "old": "VARCHAR", "new": "VARCHAR",
             "reset_timeout_s": "DOUBLE", "manual": "BOOLEAN", "run_id": "VARCHAR",
-            "role": "VARCHAR"
+            "role": "VARCHAR", "scope": "VARCHAR"
         }')) END AS t,
         CASE WHEN etype <> 'state_change' THEN TRY(json_transform(details, '{
             "state": "VARCHAR", "status": "DOUBLE", "retry_after_s": "DOUBLE",
             "role": "VARCHAR", "exc_type": "VARCHAR", "error": "VARCHAR",
-            "elapsed_ms": "DOUBLE", "run_id": "VARCHAR"
+            "elapsed_ms": "DOUBLE", "run_id": "VARCHAR", "scope": "VARCHAR"
         }')) END AS c
     FROM parsed
     WHERE etype IS DISTINCT FROM 'before_call'
@@ -88,5 +88,6 @@ SELECT
     c.elapsed_ms,
     t.reset_timeout_s,
     coalesce(c.exc_type, c.error) AS error,
-    coalesce(t.manual, false) AS manual
+    coalesce(t.manual, false) AS manual,
+    CASE WHEN lower(coalesce(t.scope, c.scope)) = 'resolver' THEN 'resolver' END AS scope
 FROM typed

@@ -23,5 +23,6 @@ SELECT
     NULL::DOUBLE AS elapsed_ms,
     TRY_CAST(reset_timeout_s AS DOUBLE) AS reset_timeout_s,
     NULL AS error,
-    lower(coalesce(scope, '')) = 'manual' AS manual
+    lower(coalesce(scope, '')) = 'manual' AS manual,
+    CASE WHEN lower(scope) = 'resolver' THEN 'resolver' END AS scope
 FROM source_rows

@@ -29,5 +29,6 @@ CREATE TABLE event_rows (
     reset_timeout_s DOUBLE,
     error VARCHAR,
     manual BOOLEAN,
+    scope VARCHAR, -- 'resolver' for a resolver's breaker (the telemetry says so), else NULL
     inferred_half_open BOOLEAN DEFAULT false
 );

@@ -8,8 +8,10 @@ CREATE TABLE IF NOT EXISTS hist.events (
     source VARCHAR, src_table VARCHAR, src_rowid BIGINT, run_id VARCHAR, ts TIMESTAMPTZ,
     host VARCHAR, role VARCHAR, kind VARCHAR, old_state VARCHAR, new_state VARCHAR,
     state VARCHAR, outcome VARCHAR, status SMALLINT, retry_after_s DOUBLE, elapsed_ms DOUBLE,
-    reset_timeout_s DOUBLE, error VARCHAR, manual BOOLEAN
+    reset_timeout_s DOUBLE, error VARCHAR, manual BOOLEAN, scope VARCHAR
 );
+-- scope ('resolver' or NULL) came later: a store made before it gains the column (NULL)
+ALTER TABLE hist.events ADD COLUMN IF NOT EXISTS scope VARCHAR;
 CREATE TABLE IF NOT EXISTS hist.watermarks (
     source VARCHAR, src_table VARCHAR, last_rowid BIGINT, inode BIGINT, size BIGINT,
     mtime_ns BIGINT, anchor_hash VARCHAR, PRIMARY KEY (source, src_table)

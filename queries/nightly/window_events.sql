@@ -16,6 +16,6 @@ SELECT
     kind::event_kind AS kind, old_state::breaker_state AS old_state,
     new_state::breaker_state AS new_state, state::breaker_state AS state,
     outcome::call_outcome AS outcome, status, retry_after_s, elapsed_ms, reset_timeout_s,
-    error, manual, false AS inferred_half_open
+    error, manual, scope, false AS inferred_half_open
 FROM rows
 ORDER BY ts, source, src_table, src_rowid
