@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import multiprocessing
+import os
 import signal
 import threading
 import time
@@ -115,6 +116,8 @@ def run_analysis(compute: Callable[[], Analysis]) -> Outcome:
 def _analyses(connection: Connection) -> None:
     """The child process: run each ``compute`` received, send back its outcome."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    with contextlib.suppress(OSError):
+        os.nice(10)  # background work: a scrape's thread gets the CPU first
     while True:
         try:
             compute = connection.recv()
