@@ -250,7 +250,9 @@ def test_numbers_tables_are_built_from_the_chart_data(browser, fixture_report):
             ["2", "0", "1", "0"],
             ["5", "1", "0", "0"],
         ]  # fmt: skip
-        # a few durations are listed as values (one row per value), not as bins
+        # a few durations are listed as values (one row per value), not as bins; host-1
+        # has no change, so its durations chart waits behind "more charts"
+        p.locator("#host-1 details.more-charts > summary").click()
         durations = p.locator('#host-1 details[data-label="duration, seconds"]')
         durations.locator("summary").click()
         cells = durations.locator("tbody tr").evaluate_all(
@@ -358,7 +360,13 @@ def test_printing_draws_every_chart_and_opens_every_host(browser, demo_report):
         ), "charts below the first screen wait to be scrolled into view"
         p.emulate_media(media="print")  # the print media query, as a print preview does
         p.wait_for_function(
-            "() => window.breakerReport.charts.every(el => el.dataset.rendered === 'yes')"
+            "() => window.breakerReport.printable().every(el => el.dataset.rendered === 'yes')"
+        )
+        # a host without a change keeps its other charts behind a closed "more charts":
+        # not drawn, not printed
+        assert p.evaluate(
+            "() => Array.from(document.querySelectorAll('details.more-charts'))"
+            ".every(d => !d.open && getComputedStyle(d).display === 'none')"
         )
         assert p.evaluate(
             "() => Array.from(document.querySelectorAll('section.host > details'))"

@@ -26,7 +26,14 @@ import numpy as np
 import plotly.io as pio
 from markupsafe import Markup
 
-from advisor.metrics.series import FAILURE_KINDS, MAX_STREAK, PER_DECADE, Bands, ReportSeries
+from advisor.metrics.series import (
+    FAILURE_KINDS,
+    MAX_STREAK,
+    PER_DECADE,
+    Bands,
+    Buckets,
+    ReportSeries,
+)
 from advisor.outputs.report.axes import count_axis, duration_axis, log_duration_axis
 from advisor.outputs.report.formatting import count, duration, pct, timestamp, value
 from advisor.outputs.report.summary import HostView
@@ -63,6 +70,7 @@ FAILURE_NAMES = {"429": "HTTP 429", "5xx": "HTTP 5xx", "timeout": "time-outs",
 TABLE_ROWS = 200  # ready-made numbers tables list at most this many rows
 FLEET_ROWS = 40  # hosts in the fleet heat map and open-time bars
 TIMELINE_ROWS = 12  # hosts in the fleet state timeline
+BAR_GAP = 0.1  # gap between the time buckets' bars, a share of a bucket
 _JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027"}
 _TYPED = {"i1", "u1", "i2", "u2", "i4", "u4", "f4", "f8"}  # what plotly.js decodes
 
@@ -477,6 +485,34 @@ def _sparse(values: np.ndarray) -> dict[str, str]:
     return typed(out, "f4")
 
 
+def _bucket_bars(
+    grid: Buckets, values: np.ndarray, below: np.ndarray | None = None
+) -> dict[str, Any]:
+    """A bar trace's positions and heights over the fine buckets: the non-zero buckets
+    only (x listed, bars as wide as a bucket less the gap) when that is the shorter
+    JSON, else every bucket (``x0``/``dx``). Plotly draws every bar, zero or not, so a
+    sparse trace also draws faster. ``below``: the stack's base (a stacked kind)."""
+    x0, dx = grid.start_ms + grid.width_ms / 2, grid.width_ms
+    base = np.zeros_like(values) if below is None else below
+    stacked = bool(base.any())
+    top = int(max(values.max(initial=0), base.max(initial=0)))
+    per_value = (1 if top < 256 else 2 if top < 65536 else 4) * (2 if stacked else 1)
+    where = np.flatnonzero(values)
+    if where.size * (8 + per_value) < values.size * per_value:
+        trace: dict[str, Any] = {
+            "x": typed(x0 + where.astype(np.float64) * dx, "f8"),  # as x0 + i * dx in JS
+            "y": _counts(values[where]),
+            "width": dx * (1 - BAR_GAP),
+        }
+        if stacked and base[where].any():
+            trace["base"] = _counts(base[where])
+        return trace
+    trace = {"x0": x0, "dx": dx, "y": _counts(values)}
+    if stacked:
+        trace["base"] = _counts(base)
+    return trace
+
+
 def _failure_traces(
     series: ReportSeries, host: HostView
 ) -> tuple[list[dict[str, Any]], int, list[str]]:
@@ -501,16 +537,12 @@ def _failure_traces(
         name = FAILURE_NAMES[kind] if len(kinds) > 1 else "failures"
         trace = {
             "type": "bar",
-            "x0": grid.start_ms + grid.width_ms / 2,
-            "dx": grid.width_ms,
-            "y": _counts(values),
+            **_bucket_bars(grid, values, below),
             "yaxis": "y2",
             "marker": _marker(kind),
             "name": name,
             "hovertemplate": TIME_HOVER + ": %{y} " + name + "<extra></extra>",
         }
-        if below.any():
-            trace["base"] = _counts(below)
         traces.append(trace)
         totals.append(f"{count(int(values.sum()))} {name}")
         below = below + values
@@ -526,9 +558,7 @@ def _call_traces(series: ReportSeries, host: HostView) -> tuple[list[dict[str, A
         traces.append(
             {
                 "type": "bar",
-                "x0": grid.start_ms + grid.width_ms / 2,
-                "dx": grid.width_ms,
-                "y": _counts(data.refused),
+                **_bucket_bars(grid, data.refused),
                 "yaxis": "y4",
                 "marker": _marker("refused"),
                 "name": "refused by the breaker",
@@ -635,7 +665,7 @@ def host_timeline(series: ReportSeries, host: HostView) -> Chart | None:
     layout = _layout(
         150 + 110 * (len(weights) - 1),
         barmode="overlay",
-        bargap=0.1,
+        bargap=BAR_GAP,
         xaxis=_time_axis(series, anchor=bottom),
         yaxis={
             "domain": domains["state"], "tickvals": [0], "ticktext": ["state"],

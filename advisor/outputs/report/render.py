@@ -53,8 +53,26 @@ def break_at_dots(name: str) -> Markup:
 
 
 def is_compact(host: HostView) -> bool:
-    """A host shown as a compact row without charts: no change suggested and no open."""
-    return not host.changes and not host.metrics["opens"]
+    """A host shown as a compact row without charts: no change suggested and no open, or
+    (nightly pages) nothing new about it tonight (``brief_hosts``)."""
+    return host.brief or (not host.changes and not host.metrics["opens"])
+
+
+def brief_hosts(data: dict[str, Any]) -> set[str] | None:
+    """In a nightly report (report data ``nightly``), the hosts shown in full: those with
+    a change that is new, pending or withdrawn tonight, or confirmed no more than
+    ``nights_to_confirm`` nights (so on the night it is confirmed). The others are one
+    line each: their advice has not moved, and the nights before showed them in full.
+    None for any other report (every host in full)."""
+    nightly = data.get("nightly")
+    if not nightly:
+        return None
+    confirm = int(nightly["rules"].get("nights_to_confirm", 0))
+    return {
+        a["host"]
+        for a in nightly["advice"]
+        if a["status"] != "confirmed" or int(a["nights_seen"]) <= confirm
+    }
 
 
 @cache
@@ -91,14 +109,18 @@ def plotly_js() -> Markup:
 
 def _host_charts(
     series: ReportSeries, trade_offs: dict[str, Any], host: HostView
-) -> list[figures.Chart]:
-    charts = [
-        figures.host_timeline(series, host),
+) -> tuple[list[figures.Chart], list[figures.Chart]]:
+    """The host's charts shown at once and those drawn only when asked for: a host with
+    no change shows its timeline; its durations and streaks wait behind a click (on a
+    large fleet most hosts with opens have no change, and drawing is what costs)."""
+    details = [
         figures.host_durations(series, host),
         figures.host_streaks(series, host),
         figures.host_trade_off(trade_offs.get(host.host), host),
     ]
-    return [c for c in charts if c is not None]
+    shown = [figures.host_timeline(series, host), *(details if host.changes else [])]
+    more = [] if host.changes else details
+    return [c for c in shown if c is not None], [c for c in more if c is not None]
 
 
 def _host_notes(series: ReportSeries, host: HostView) -> list[str]:
@@ -145,9 +167,12 @@ def context(data: dict[str, Any], plotly_src: str | None = None) -> dict[str, ob
     ]
     next_id = _assign_ids(fleet, 0)
     censored = []
+    full = brief_hosts(data)
     for host in summary.hosts:
-        host.charts = [] if is_compact(host) else _host_charts(series, trade_offs, host)
-        next_id = _assign_ids(host.charts, next_id)
+        host.brief = full is not None and host.host not in full
+        if not is_compact(host):
+            host.charts, host.more_charts = _host_charts(series, trade_offs, host)
+        next_id = _assign_ids(host.charts + host.more_charts, next_id)
         host.notes = _host_notes(series, host)
         own = series.hosts[host.host]
         if own.censored_opens or own.censored_episodes or own.inferred_trials:

@@ -33,6 +33,8 @@ class HostView:
     role_changes: list[tuple[str, list[Recommendation]]] = field(default_factory=list)
     trade: dict[str, Any] | None = None  # the replayed trade-off points (report data)
     charts: list[Any] = field(default_factory=list)
+    more_charts: list[Any] = field(default_factory=list)  # drawn when asked for (opened)
+    brief: bool = False  # a nightly page shows the host as one line (render.brief_hosts)
     notes: list[str] = field(default_factory=list)
 
     @property
