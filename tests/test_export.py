@@ -8,6 +8,7 @@ import json
 import re
 from collections import defaultdict
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -190,11 +191,14 @@ def served_sample_names(flapping) -> set[str]:
     run of its analysis loop."""
     from prometheus_client.exposition import generate_latest
 
-    from advisor import analyze
     from advisor.serve import MetricsServer
+    from tests.helpers import serve as serving
 
-    server = MetricsServer(lambda: analyze([flapping.manifest], until=END, config=flapping.config))
-    assert server.run_once()
+    server = MetricsServer(partial(serving.analysis, flapping.manifest, flapping.config, END))
+    try:
+        assert server.run_once()
+    finally:
+        server.stop()
     text = generate_latest(server.registry).decode()
     return {s.name for f in parse_prometheus(text) for s in f.samples}
 
