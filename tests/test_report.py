@@ -12,6 +12,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 from typer.testing import CliRunner
 
 from advisor import analyze
@@ -399,6 +400,66 @@ def test_trade_off_points_are_charted_for_a_host_with_a_breaker_change(data, htm
     for host in ("down.example", "ok.example"):
         other = host_section(html, host)
         assert 'data-kind="scatter"' not in other
+
+
+def shown_and_more(section: str) -> tuple[list[str], list[str]]:
+    """The chart kinds of a host section drawn at once, and those behind "more charts"."""
+    kinds = re.compile(r'class="chart" id="[^"]+" data-kind="([^"]+)"')
+    parts = section.split('<details class="more-charts">')
+    return kinds.findall(parts[0]), kinds.findall("".join(parts[1:]))
+
+
+def test_only_a_host_with_a_change_shows_all_its_charts_at_once(data, html):
+    """flaky.example has a change: timeline, durations and streaks at once, the trade-off
+    chart (its points are the table beside the cards) behind "more charts"; a host with
+    opens and no change shows its timeline only."""
+    assert shown_and_more(host_section(html, "flaky.example")) == (
+        ["timeline", "histogram", "bar"],
+        ["scatter"],
+    )
+    opened = [
+        h["host"]
+        for h in data["contract"]["hosts"]
+        if h["metrics"]["opens"] and h["host"] not in FIXED_ADVICE
+    ]
+    assert opened
+    for host in opened:
+        shown, more = shown_and_more(host_section(html, host))
+        assert shown == ["timeline"] and more and "timeline" not in more, host
+
+
+def nightly(status: str, seen: int) -> dict:
+    """Report data ``nightly`` with flaky.example's change at ``status``."""
+    change = FIXED_ADVICE["flaky.example"][0]
+    return {
+        "night": "2026-01-15",
+        "rules": {"nights_to_confirm": 3, "confirm_window": 5, "urgent_open_fraction": 0.5},
+        "advice": [
+            {"host": "flaky.example", "parameter": "fail_max", "current": change["current"],
+             "suggested": change["suggested"], "status": status, "urgent": False,
+             "nights_seen": seen, "rule": change["rule"], "confidence": "high"}
+        ],
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("status", "seen", "full"),
+    [("new", 1, True), ("pending", 2, True), ("confirmed", 3, True),
+         ("withdrawn", 0, True), ("confirmed", 4, False), ("confirmed", 5, False)],
+)  # fmt: skip
+def test_a_nightly_page_shows_in_full_only_hosts_with_news(data, status, seen, full):
+    """Confirmed on an earlier night and unchanged since: one line (the change named), no
+    charts, no tables; every other host of the night is one line too."""
+    page = render_report({**data, "nightly": nightly(status, seen)})
+    section = host_section(page, "flaky.example")
+    assert ('class="chart"' in section) is full
+    assert ('class="metrics"' in section) is full
+    if not full:
+        line = re.search(r"<summary>(.*?)</summary>", section, re.S).group(1)
+        assert "fail_max 5 → 8" in line and "nothing about it is new tonight" in section
+    for host in (h["host"] for h in data["contract"]["hosts"] if h["host"] != "flaky.example"):
+        assert 'class="chart"' not in host_section(page, str(escape(host))), host
+    assert render_report(data).count('class="chart"') > page.count('class="chart"')
 
 
 # --- report data: saved, read back, rendered later ----------------------------------------

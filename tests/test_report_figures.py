@@ -331,3 +331,68 @@ def test_nightly_trends_show_dates_and_one_axis_per_setting():
                if "reset_timeout_s" in t["name"]}  # fmt: skip
     assert axes_of == set()  # fail_max and reset_timeout_s never share an axis
     assert metrics["layout"]["yaxis"]["tickformat"] == "d"
+
+
+def decoded(value) -> np.ndarray:
+    """A figure array as numbers: a plain list, or Plotly's base64 typed-array spec."""
+    if isinstance(value, list):
+        return np.array(value, dtype=float)
+    import base64
+
+    raw = base64.b64decode(value["bdata"])
+    return np.frombuffer(raw, dtype=np.dtype(value["dtype"]).newbyteorder("<")).astype(float)
+
+
+def test_timeline_bars_give_back_every_bucket_count(mixed):
+    """Bars listed only where non-zero (x) or over every bucket (x0/dx), stacked on a base:
+    either way they read back as the plain per-bucket counts."""
+    rows, analysis, series = mixed
+    fine = series.fine
+    expected = expected_buckets(rows, T0, T0 + 3600, fine.width_s, fine.first)
+    html = render_report(report_data(analysis))
+    names = {"HTTP 429": "429", "HTTP 5xx": "5xx", "time-outs": "timeout",
+             "other failures": "other", "refused by the breaker": "refused"}  # fmt: skip
+    x0 = fine.start_ms + fine.width_ms / 2
+    for host in ("a.example", "b.example"):
+        figure = figures_of(html)[section_chart_ids(html, host)[0]]
+        bars = [t for t in figure["data"] if t["type"] == "bar" and t["name"] in names]
+        assert bars
+        below = np.zeros(fine.count)  # the failure kinds stack in this order
+        for trace in bars:
+            y = decoded(trace["y"])
+            if "x" in trace:
+                index = np.rint((decoded(trace["x"]) - x0) / fine.width_ms).astype(int)
+            else:
+                assert trace["x0"] == x0 and trace["dx"] == fine.width_ms
+                index = np.arange(y.size)
+            got = np.zeros(fine.count)
+            got[index] = y
+            what = names[trace["name"]]
+            plain = np.zeros(fine.count)
+            for (i, w), n in expected[host].items():
+                if w == what:
+                    plain[i] += n
+            assert got.tolist() == plain.tolist(), (host, what)
+            if what != "refused":
+                base = decoded(trace["base"]) if "base" in trace else np.zeros(index.size)
+                assert base.tolist() == below[index].tolist(), (host, what)
+                below += plain
+
+
+def test_bars_list_only_the_non_zero_buckets_when_that_is_shorter():
+    from advisor.metrics.series import Buckets
+    from advisor.outputs.report.figures import _bucket_bars
+
+    grid = Buckets(60, 1000, 240)
+    sparse = np.zeros(240, dtype=np.int64)
+    sparse[[3, 100, 239]] = [5, 1, 300]
+    trace = _bucket_bars(grid, sparse)
+    x0 = 1000 * 60_000 + 30_000
+    assert decoded(trace["x"]).tolist() == [x0 + 3 * 60_000, x0 + 100 * 60_000, x0 + 239 * 60_000]
+    assert decoded(trace["y"]).tolist() == [5, 1, 300]
+    assert trace["width"] == 54_000 and "x0" not in trace
+    dense = np.arange(240) % 7
+    trace = _bucket_bars(grid, dense, below=np.ones(240, dtype=np.int64))
+    assert trace["x0"] == x0 and trace["dx"] == 60_000 and "x" not in trace
+    assert decoded(trace["y"]).tolist() == dense.tolist()
+    assert decoded(trace["base"]).tolist() == [1] * 240

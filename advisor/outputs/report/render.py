@@ -110,16 +110,16 @@ def plotly_js() -> Markup:
 def _host_charts(
     series: ReportSeries, trade_offs: dict[str, Any], host: HostView
 ) -> tuple[list[figures.Chart], list[figures.Chart]]:
-    """The host's charts shown at once and those drawn only when asked for: a host with
-    no change shows its timeline; its durations and streaks wait behind a click (on a
-    large fleet most hosts with opens have no change, and drawing is what costs)."""
-    details = [
-        figures.host_durations(series, host),
-        figures.host_streaks(series, host),
+    """The host's charts shown at once and those drawn only when asked for (drawing is
+    what a large report costs): every host shows its timeline, a host with a change also
+    its durations and streaks; a host with no change keeps those behind a click, and
+    the trade-off chart, whose points the table beside the cards lists, always waits."""
+    details = [figures.host_durations(series, host), figures.host_streaks(series, host)]
+    shown = [figures.host_timeline(series, host), *(details if host.changes else [])]
+    more = [
+        *([] if host.changes else details),
         figures.host_trade_off(trade_offs.get(host.host), host),
     ]
-    shown = [figures.host_timeline(series, host), *(details if host.changes else [])]
-    more = [] if host.changes else details
     return [c for c in shown if c is not None], [c for c in more if c is not None]
 
 
