@@ -27,11 +27,12 @@ from advisor.ingest.store import lock_path, open_store, store_lock
 from advisor.limits import MAX_RETENTION_DAYS, date_in_range
 from advisor.model import Analysis
 from advisor.nightly.night import LOOKBACK, analyze_night, night_window, open_fractions
-from advisor.nightly.outputs import PLOTLY_FILE, write_outputs
+from advisor.nightly.outputs import write_outputs
 from advisor.nightly.parquet import write_parquet
 from advisor.nightly.record import previous_advice, record_night
 from advisor.nightly.stability import Advice, StabilityRules, classify
 from advisor.outputs.files import refuse_inputs
+from advisor.outputs.report.render import PLOTLY_FILE
 from advisor.queries import run_script
 
 # DuckDB errors that mean the store file cannot be used (I/O, damage, lost transaction).
