@@ -97,6 +97,25 @@ def test_parquet_reads_back_the_stores_counts_and_a_rerun_replaces(runs, tmp_pat
     assert sorted(p.name for p in lake.iterdir()) == ["breaker_daily", "events"]
 
 
+def test_parquet_events_have_the_stores_columns(runs, tmp_path):
+    """Every column of the store's events (scope included) reaches the Parquet history."""
+    store, lake = tmp_path / "h.duckdb", tmp_path / "lake"
+    run_nightly([runs], store, tmp_path / "reports", night=NIGHTS[0], parquet=lake)
+    con = open_store(store, read_only=True)
+    stored = [r[0] for r in con.execute("DESCRIBE hist.events").fetchall()]
+    con.close()
+    written = [
+        r[0]
+        for r in duckdb.connect()
+        .execute(
+            "DESCRIBE SELECT * FROM read_parquet(?, hive_partitioning = false)",
+            [str(lake / "events" / "*" / "*.parquet")],
+        )
+        .fetchall()
+    ]
+    assert written == stored
+
+
 def test_retention_drops_old_partitions(runs, tmp_path):
     store, out, lake = tmp_path / "h.duckdb", tmp_path / "reports", tmp_path / "lake"
     for night in NIGHTS:

@@ -3,7 +3,7 @@
 COPY (
     SELECT
         source, src_table, src_rowid, run_id, ts, host, role, kind, old_state, new_state,
-        state, outcome, status, retry_after_s, elapsed_ms, reset_timeout_s, error, manual
+        state, outcome, status, retry_after_s, elapsed_ms, reset_timeout_s, error, manual, scope
     FROM hist.events
     WHERE ts >= $start AND ts < $end
     ORDER BY ts, source, src_table, src_rowid
