@@ -27,6 +27,9 @@ class HostTrend:
 
 
 def _chart(kind: str, title: str, caption: str, fig: go.Figure, table: ChartTable) -> Chart:
+    # the page keeps fixed margins unless a figure asks: many nights' dates turn on end
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
     height = int(fig.layout.height)
     return Chart(kind, title, caption, Markup(script_json(fig.to_json())), height, table)
 
