@@ -456,10 +456,14 @@ def test_a_nightly_page_shows_in_full_only_hosts_with_news(data, status, seen, f
     assert ('class="metrics"' in section) is full
     if not full:
         line = re.search(r"<summary>(.*?)</summary>", section, re.S).group(1)
-        assert "fail_max 5 → 8" in line and "nothing about it is new tonight" in section
+        assert "fail_max 5 → 8" in line
+        assert "<details>" in section and "<p" not in section  # the line and nothing else
+    assert 'id="brief-note"' in page  # the other hosts are one line: said once, above
     for host in (h["host"] for h in data["contract"]["hosts"] if h["host"] != "flaky.example"):
         assert 'class="chart"' not in host_section(page, str(escape(host))), host
-    assert render_report(data).count('class="chart"') > page.count('class="chart"')
+    single = render_report(data)
+    assert single.count('class="chart"') > page.count('class="chart"')
+    assert 'id="brief-note"' not in single
 
 
 # --- report data: saved, read back, rendered later ----------------------------------------
