@@ -240,6 +240,7 @@ def test_numbers_tables_are_built_from_the_chart_data(browser, fixture_report):
         p = page.page
         streaks = p.locator('#host-0 details[data-label="failures in a row"]')
         streaks.locator("summary").click()
+        streaks.locator("tr").nth(3).wait_for()  # the table is built once the chart is drawn
         rows = streaks.locator("tr").evaluate_all(
             "rows => rows.map(r => Array.from(r.cells).map(c => c.textContent))"
         )
@@ -255,6 +256,7 @@ def test_numbers_tables_are_built_from_the_chart_data(browser, fixture_report):
         p.locator("#host-1 details.more-charts > summary").click()
         durations = p.locator('#host-1 details[data-label="duration, seconds"]')
         durations.locator("summary").click()
+        durations.locator("tbody tr").nth(2).wait_for()
         cells = durations.locator("tbody tr").evaluate_all(
             "rows => rows.map(r => Array.from(r.cells).map(c => c.textContent))"
         )

@@ -166,3 +166,26 @@ def test_a_resolvers_advice_goes_under_resolvers(tmp_path, run_advise, advise_js
     effective = load_config(tuned, env={}).effective("crossref")
     for key, value in changes.items():
         assert getattr(effective, key) == value
+
+
+def test_the_report_and_the_api_mark_the_resolver(run):
+    """The HTML report names the resolver's breaker as such (heading and summary row), and
+    the notebook API's metrics frame carries the scope of every row."""
+    import re
+
+    from advisor import api
+    from advisor.outputs.report import render_report
+    from advisor.pipeline import report_data
+
+    path, config = run
+    analysis = api.analyze(path, window_s=3600, until=T0 + 400, config=config)
+    frame = analysis.metrics
+    assert frame.loc["crossref", "scope"] == "resolver"
+    assert set(frame.drop(index="crossref")["scope"]) == {"host"}
+
+    page = render_report(report_data(analysis))
+    mark = r' <span class="muted">\(resolver\)</span>'
+    headings = re.findall(r'<h3 id="[^"]+">([^<]*)' + mark + "</h3>", page)
+    rows = re.findall(r'data-anchor="[^"]+">([^<]*)</a>' + mark + "</th>", page)
+    assert headings == ["crossref"] and rows == ["crossref"]
+    assert page.count("(resolver)") == 2  # no host is marked

@@ -23,13 +23,17 @@ def relation_frame(
 
 
 def metrics_frame(hosts: list[dict[str, Any]]) -> pd.DataFrame:
-    """One row per host, every ``metrics`` field of the contract as a column
-    (nested ones as ``open_duration_s_p50``...)."""
-    rows = [{"host": h["host"], **_flatten(h["metrics"])} for h in hosts]
+    """One row per host, its ``scope`` ("host" or "resolver": a resolver's own breaker)
+    and every ``metrics`` field of the contract as a column (nested ones as
+    ``open_duration_s_p50``...)."""
+    rows = [
+        {"host": h["host"], "scope": h.get("scope", "host"), **_flatten(h["metrics"])}
+        for h in hosts
+    ]
     frame = pd.DataFrame(rows)
     if frame.empty:
         return frame
-    for column in frame.columns[1:]:
+    for column in frame.columns[2:]:
         values = frame[column].dropna()
         if len(values) and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
             frame[column] = frame[column].astype("Int64")

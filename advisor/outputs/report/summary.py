@@ -36,6 +36,7 @@ class HostView:
     more_charts: list[Any] = field(default_factory=list)  # drawn when asked for (opened)
     brief: bool = False  # a nightly page shows the host as one line (render.brief_hosts)
     notes: list[str] = field(default_factory=list)
+    scope: str = "host"  # "resolver": a resolver's own breaker, keyed by its name
 
     @property
     def anchor(self) -> str:
@@ -197,6 +198,7 @@ def summarize(data: dict[str, Any]) -> Summary:
                 ),
                 unchanged_reason=item.get("unchanged_reason"),
                 open_basis="active time" if metrics.get("active_s") else "window",
+                scope=str(item.get("scope") or "host"),
                 role_changes=[
                     (name, recs) for name, recs in roles if any(r.is_change for r in recs)
                 ],
