@@ -4,6 +4,7 @@ simulation, and the advice (did the thresholds help, which values, the YAML patc
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import sqlite3
@@ -189,7 +190,7 @@ def simple_replay(times, outcomes, fail_max, reset, rolling, first=0):
     """An independent model: a list of (time, ok) calls, a breaker and the policy as the
     runtime applies them, one call at a time. Returns (opens, refused_ok, refused_fail,
     rolling cooldowns)."""
-    state, count, opened, trials = "closed", 0, None, 0
+    state, count, opened = "closed", 0, None
     cooldown_end = None
     recent: deque[float] = deque()
     opens = refused_ok = refused_fail = cooldowns = 0
@@ -204,7 +205,7 @@ def simple_replay(times, outcomes, fail_max, reset, rolling, first=0):
                 refused_fail += not good
             continue
         if state == "open":
-            state, trials = "half", 0
+            state = "half"
         if good:
             count = 0
             if state == "half":
@@ -254,8 +255,10 @@ def test_the_replay_with_rolling_agrees_with_an_independent_simulation(seed):
     for _ in range(300):
         times, good = random_run(rng)
         fail_max, reset = rng.randint(1, 6), rng.choice([1.0, 5.0, 20.0])
-        window, threshold, length = rng.choice([2.0, 10.0]), rng.randint(1, 5), rng.choice(
-            [1.0, 7.0, 30.0]
+        window, threshold, length = (
+            rng.choice([2.0, 10.0]),
+            rng.randint(1, 5),
+            rng.choice([1.0, 7.0, 30.0]),
         )
         us = [round(t * 1_000_000) for t in times]
         run = make_run(us, good)
@@ -296,10 +299,8 @@ def record(tmp_path: Path, config_text: str) -> tuple[Path, Path]:
                 clock.now = T0 + second
                 down = 600 <= second < 900
                 func = fail if down or rng.random() < 0.12 else ok
-                try:
+                with contextlib.suppress(HTTPError, BreakerOpenError):
                     registry.call("api.example.org", func)
-                except (HTTPError, BreakerOpenError):
-                    pass
     return path, manifest
 
 
