@@ -16,6 +16,7 @@ import typer
 from advisor.cli.common import (
     AnalysisOptions,
     analysis_command,
+    cache_of,
     debug_logging,
     note_unmatched_hosts,
     run_entry,
@@ -76,14 +77,10 @@ def advise(
     """
     debug_logging(verbose)
     outputs = {"--write-config": write_config, "--html": html, "--report-data": report_data_path}
-    store = None
-    if cache is not None:
-        from advisor.ingest.cache import Cache, lock_path
-
-        # the report needs the analysis's relations: a stored whole analysis has none
-        reports = html is not None or report_data_path is not None or by is not None
-        store = Cache(cache, cache_keep_days, reuse_analysis=not reports)
-        outputs |= {"--cache": cache, "--cache (its lock file)": lock_path(cache)}
+    # the report needs the analysis's relations: a stored whole analysis has none
+    reports = html is not None or report_data_path is not None or by is not None
+    store, cache_files = cache_of(cache, cache_keep_days, reuse_analysis=not reports)
+    outputs |= cache_files
     analysis, breaker_config = options.analyze(outputs=outputs, cache=store)
     if store is not None and not quiet:
         for note in store.notes:

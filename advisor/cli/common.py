@@ -247,6 +247,31 @@ def note_unmatched_hosts(requested: tuple[str, ...], analysis: Analysis) -> None
             )
 
 
+def cache_of(
+    path: Path | None, keep_days: int | None, *, reuse_analysis: bool = True
+) -> tuple[Cache | None, dict[str, Path]]:
+    """The ``--cache`` of one run (None without it) and the files it writes, to refuse
+    as sources."""
+    if path is None:
+        return None, {}
+    from advisor.ingest.cache import Cache, lock_path
+
+    store = Cache(path, keep_days, reuse_analysis=reuse_analysis)
+    return store, {"--cache": path, "--cache (its lock file)": lock_path(path)}
+
+
+def say_problems(
+    analysis: Analysis, store: Cache | None = None, hosts: tuple[str, ...] = ()
+) -> None:
+    """Say on stderr what the cache noted, which ``--host`` values matched nothing and
+    which sources could not be read."""
+    for note in store.notes if store is not None else []:
+        typer.echo(f"Warning: {note}", err=True)
+    note_unmatched_hosts(hosts, analysis)
+    for source in analysis.unreadable_sources:
+        typer.echo(f"Error: {source.path}: not analysed: {source.error}", err=True)
+
+
 _LOG_FORMAT = "%(name)s %(levelname)s %(message)s"
 
 

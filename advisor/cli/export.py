@@ -10,30 +10,18 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from advisor.cli.common import (
     AnalysisOptions,
     analysis_command,
+    cache_of,
     debug_logging,
-    note_unmatched_hosts,
+    say_problems,
 )
 from advisor.cli.options import AnalysisVerbosityOpt, CacheKeepDaysOpt, CacheOpt, QuietOpt
-
-if TYPE_CHECKING:
-    from advisor.ingest.cache import Cache
-
-
-def cache_of(path: Path | None, keep_days: int | None) -> tuple[Cache | None, dict[str, Path]]:
-    """The ``--cache`` of one run (None without it) and the files it writes, to refuse
-    as sources."""
-    if path is None:
-        return None, {}
-    from advisor.ingest.cache import Cache, lock_path
-
-    return Cache(path, keep_days), {"--cache": path, "--cache (its lock file)": lock_path(path)}
 
 
 class TextFormat(StrEnum):
@@ -87,11 +75,7 @@ def export(
     else:
         write_exposition(analysis, out, chosen)
     if not quiet:
-        for note in store.notes if store is not None else []:
-            typer.echo(f"Warning: {note}", err=True)
-        note_unmatched_hosts(options.host, analysis)
-        for source in analysis.unreadable_sources:
-            typer.echo(f"Error: {source.path}: not analysed: {source.error}", err=True)
+        say_problems(analysis, store, options.host)
         if out is not None:
             typer.echo(f"wrote {out}", err=True)
     if analysis.unreadable_sources:

@@ -15,7 +15,7 @@ from advisor.cli.common import (
     AnalysisOptions,
     analysis_command,
     debug_logging,
-    note_unmatched_hosts,
+    say_problems,
 )
 from advisor.cli.options import AnalysisVerbosityOpt, QuietOpt
 from advisor.errors import UsageError
@@ -64,9 +64,7 @@ def report(
     command = options.command_line(iso_z(analysis.window.end))
     written = save_report(report_data(analysis, argv=command, rules=options.rules), out)
     if not quiet:
-        note_unmatched_hosts(options.host, analysis)
-        for source in analysis.unreadable_sources:
-            typer.echo(f"Error: {source.path}: not analysed: {source.error}", err=True)
+        say_problems(analysis, hosts=options.host)
         typer.echo(f"wrote {written}", err=True)
     if analysis.unreadable_sources:
         raise typer.Exit(1)

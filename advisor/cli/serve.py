@@ -13,8 +13,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from advisor.cli.common import AnalysisOptions, analysis_command, debug_logging
-from advisor.cli.export import cache_of
+from advisor.cli.common import (
+    AnalysisOptions,
+    analysis_command,
+    cache_of,
+    debug_logging,
+    say_problems,
+)
 from advisor.cli.options import AnalysisVerbosityOpt, CacheKeepDaysOpt, CacheOpt, QuietOpt
 
 if TYPE_CHECKING:
@@ -34,10 +39,7 @@ def analyse(
     store, _ = cache_of(cache, cache_keep_days)
     analysis, _ = options.analyze(cache=store)
     if not quiet:
-        for note in store.notes if store is not None else []:
-            typer.echo(f"Warning: {note}", err=True)
-        for source in analysis.unreadable_sources:
-            typer.echo(f"Error: {source.path}: not analysed: {source.error}", err=True)
+        say_problems(analysis, store)
     return analysis
 
 
