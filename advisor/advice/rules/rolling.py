@@ -15,7 +15,7 @@ that keeps the thresholds.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import astuple, dataclass, replace
 from itertools import product
 from typing import Any, Protocol, TypeVar
 
@@ -73,9 +73,9 @@ def effect(timeline: Timeline, setting: Setting, policy: RollingSettings | None)
             policy.threshold_failures,
             seconds_to_us(policy.cooldown_s),
         )
+    knobs = (setting.fail_max, reset_us, setting.success_threshold, cap_us)
     total = Effect()
     for run in timeline.runs:
-        knobs = (setting.fail_max, reset_us, setting.success_threshold, cap_us)
         if rolling is None:
             c = run_breaker(run, *knobs)
             got = Effect(run.failures - c.refused_fail, c.refused_ok, c.opens)
@@ -83,12 +83,8 @@ def effect(timeline: Timeline, setting: Setting, policy: RollingSettings | None)
             s = step_breaker(run, *knobs, rolling=rolling)
             got = Effect(run.failures - s.refused_fail, s.refused_ok, s.opens, s.cooldowns,
                          s.extra, s.rolling_refused)  # fmt: skip
-        total = Effect(*(a + b for a, b in zip(_fields(total), _fields(got), strict=True)))
+        total = Effect(*(a + b for a, b in zip(astuple(total), astuple(got), strict=True)))
     return total
-
-
-def _fields(e: Effect) -> tuple[int, ...]:
-    return (e.wasted, e.lost, e.opens, e.cooldowns, e.extra, e.refused)
 
 
 def candidates(policy: RollingSettings) -> list[RollingSettings | None]:
