@@ -55,11 +55,14 @@ class Reproduce:
     facts: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _harm(counts: Mapping[str, Any]) -> str:
-    return (
-        f"{approx(counts.get('wasted'))} calls into a down host, "
-        f"{approx(counts.get('lost'))} healthy calls refused"
-    )
+def _before_after(found: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Today and with the change, from ``found``'s ``current`` and ``suggested`` counts."""
+    return [
+        (when, f"{approx(counts.get('wasted'))} calls into a down host, "
+               f"{approx(counts.get('lost'))} healthy calls refused "
+               f"(cost {approx(counts.get('cost'))})")
+        for when, counts in (("today", found["current"]), ("with the change", found["suggested"]))
+    ]  # fmt: skip
 
 
 def effect(rec: Recommendation, held: bool) -> tuple[list[tuple[str, str]], str]:
@@ -69,18 +72,12 @@ def effect(rec: Recommendation, held: bool) -> tuple[list[tuple[str, str]], str]
     ev = rec.evidence
     expected, costs, replayed = ev.get("expected"), ev.get("expected_cost"), ev.get("replay")
     if isinstance(expected, dict) and isinstance(costs, dict) and not held:
-        now, new = expected["current"], expected["suggested"]
         return [
-            ("today", f"{_harm(now)} (cost {approx(now.get('cost'))})"),
-            ("with the change", f"{_harm(new)} (cost {approx(new.get('cost'))})"),
+            *_before_after(expected),
             ("cheapest found", f"cost {approx(costs.get('optimum'))}"),
         ], "expected by the decision model"
     if isinstance(replayed, dict):
-        now, new = replayed["current"], replayed["suggested"]
-        steps = [
-            ("today", f"{_harm(now)} (cost {approx(now.get('cost'))})"),
-            ("with the change", f"{_harm(new)} (cost {approx(new.get('cost'))})"),
-        ]
+        steps = _before_after(replayed)
         if isinstance(costs, dict):
             steps.append(("cheapest found", f"cost {approx(costs.get('optimum'))} (model)"))
         return steps, "replayed on the recorded calls (the model priced its unclamped target)"
