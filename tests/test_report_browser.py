@@ -117,6 +117,12 @@ class Page:
             }))"""
         )
 
+    def __enter__(self) -> Page:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         self.context.close()
 
@@ -168,21 +174,17 @@ def advise(*args: str) -> str:
 
 
 def test_demo_report_loads_offline_and_draws_every_chart(browser, demo_report):
-    page = Page(browser, demo_report)
-    try:
+    with Page(browser, demo_report) as page:
         charts = check_page(page)
         assert len(charts) >= 10
         ARTIFACTS.mkdir(exist_ok=True)
         page.page.evaluate("() => window.scrollTo(0, 0)")
         page.page.screenshot(path=str(ARTIFACTS / "report-demo.png"), full_page=True)
         page.page.screenshot(path=str(ARTIFACTS / "report-demo-top.png"))
-    finally:
-        page.close()
 
 
 def test_dark_mode_and_print_layout_render(browser, demo_report):
-    page = Page(browser, demo_report, color_scheme="dark")
-    try:
+    with Page(browser, demo_report, color_scheme="dark") as page:
         check_page(page)
         background = page.page.evaluate("() => getComputedStyle(document.body).backgroundColor")
         assert background == "rgb(18, 18, 18)"
@@ -192,13 +194,10 @@ def test_dark_mode_and_print_layout_render(browser, demo_report):
             == "none"
         )
         page.page.screenshot(path=str(ARTIFACTS / "report-demo-dark.png"))
-    finally:
-        page.close()
 
 
 def test_clicking_a_host_scrolls_to_its_section(browser, fixture_report):
-    page = Page(browser, fixture_report)
-    try:
+    with Page(browser, fixture_report) as page:
         p = page.page
         link = p.locator('#host-table a[href="#host-2"]')
         p.evaluate("() => window.scrollTo(0, 0)")
@@ -212,13 +211,10 @@ def test_clicking_a_host_scrolls_to_its_section(browser, fixture_report):
         assert p.evaluate("() => location.hash") == "#host-2"
         assert p.evaluate("() => window.scrollY") > 0
         assert page.errors == [] and page.requests == []
-    finally:
-        page.close()
 
 
 def test_script_host_is_text_and_fires_nothing(browser, fixture_report):
-    page = Page(browser, fixture_report)
-    try:
+    with Page(browser, fixture_report) as page:
         check_page(page)
         p = page.page
         assert p.locator("#host-table tbody th a").all_inner_texts().count(XSS) == 1
@@ -230,13 +226,10 @@ def test_script_host_is_text_and_fires_nothing(browser, fixture_report):
         assert XSS in ticks  # shown as written in the charts too
         assert p.evaluate("() => document.querySelectorAll('script:not([type])').length") == 2
         assert page.dialogs == []
-    finally:
-        page.close()
 
 
 def test_numbers_tables_are_built_from_the_chart_data(browser, fixture_report):
-    page = Page(browser, fixture_report)
-    try:
+    with Page(browser, fixture_report) as page:
         p = page.page
         streaks = p.locator('#host-0 details[data-label="failures in a row"]')
         streaks.locator("summary").click()
@@ -263,8 +256,6 @@ def test_numbers_tables_are_built_from_the_chart_data(browser, fixture_report):
         assert [row[1:] for row in cells] == [["1", ""], ["1", ""], ["", "1"]]
         assert cells[0][0] == "300" and all("–" not in row[0] for row in cells)
         assert page.errors == []
-    finally:
-        page.close()
 
 
 def test_browser_is_debians_chromium():
@@ -283,8 +274,7 @@ def test_actions_come_first_with_one_row_per_change_and_the_yaml_patch(browser, 
     ]
     assert changes, "the demo suggests changes"
     patch = advise("--format", "yaml", *demo.options)
-    page = Page(browser, demo.report)
-    try:
+    with Page(browser, demo.report) as page:
         p = page.page
         first = p.evaluate(
             "() => { const h = document.getElementById('headline');"
@@ -300,13 +290,10 @@ def test_actions_come_first_with_one_row_per_change_and_the_yaml_patch(browser, 
         assert shown.strip() == patch.strip()
         assert yaml.safe_load(shown) == yaml.safe_load(patch)
         assert page.errors == [] and page.requests == []
-    finally:
-        page.close()
 
 
 def test_phone_has_no_horizontal_scroll(browser, demo_report):
-    page = Page(browser, demo_report, viewport={"width": 390, "height": 844})
-    try:
+    with Page(browser, demo_report, viewport={"width": 390, "height": 844}) as page:
         check_page(page)  # every chart drawn at phone width
         p = page.page
         assert p.evaluate("() => document.documentElement.scrollWidth") <= 390
@@ -329,13 +316,10 @@ def test_phone_has_no_horizontal_scroll(browser, demo_report):
         ARTIFACTS.mkdir(exist_ok=True)
         p.screenshot(path=str(ARTIFACTS / "report-phone.png"))
         assert page.errors == [] and page.requests == []
-    finally:
-        page.close()
 
 
 def test_every_chart_has_its_numbers_table(browser, demo_report):
-    page = Page(browser, demo_report)
-    try:
+    with Page(browser, demo_report) as page:
         p = page.page
         missing = p.evaluate(
             "() => window.breakerReport.charts.filter(el =>"
@@ -347,13 +331,10 @@ def test_every_chart_has_its_numbers_table(browser, demo_report):
             details.evaluate("d => window.breakerReport.buildTable(d)")
             assert details.locator("tbody tr").count() > 0
         assert page.errors == [] and page.requests == []
-    finally:
-        page.close()
 
 
 def test_printing_draws_every_chart_and_opens_every_host(browser, demo_report):
-    page = Page(browser, demo_report)
-    try:
+    with Page(browser, demo_report) as page:
         p = page.page
         p.evaluate("() => document.querySelectorAll('section.host > details')"
                    ".forEach(d => { d.open = false; })")  # fmt: skip
@@ -375,13 +356,10 @@ def test_printing_draws_every_chart_and_opens_every_host(browser, demo_report):
             ".every(d => d.open)"
         )
         assert page.errors == [] and page.requests == []
-    finally:
-        page.close()
 
 
 def test_host_filter_and_collapse(browser, demo):
-    page = Page(browser, demo.report)
-    try:
+    with Page(browser, demo.report) as page:
         p = page.page
         hosts = [h["host"] for h in demo.data["contract"]["hosts"]]
         wanted = hosts[0].split(".")[0]
@@ -403,8 +381,6 @@ def test_host_filter_and_collapse(browser, demo):
         p.fill("#host-filter", "")
         assert p.locator("section.host[hidden]").count() == 0
         assert page.errors == [] and page.requests == []
-    finally:
-        page.close()
 
 
 def test_compact_rows_for_hosts_without_change_or_open(demo):
@@ -426,25 +402,19 @@ def test_nightly_pages_share_one_plotly_file_under_their_csp(browser, demo, tmp_
     path.write_text(render_report(demo.data, plotly_src=PLOTLY_FILE))
     assert len(path.read_bytes()) < 1_000_000  # the 1.5 MB bundle is not inlined
     assert "script-src 'self' 'unsafe-inline'" in path.read_text().replace("&#39;", "'")
-    page = Page(browser, path)
-    try:
+    with Page(browser, path) as page:
         check_page(page)
-    finally:
-        page.close()
 
 
 def test_readme_screenshot(browser, demo_report):
     """README's docs/report.png: the top of the demo report, rewritten only on request."""
-    page = Page(browser, demo_report)
-    try:
+    with Page(browser, demo_report) as page:
         check_page(page)
         page.page.evaluate("() => window.scrollTo(0, 0)")
         shot = page.page.screenshot()
         if os.environ.get(UPDATE_SCREENSHOT):
             SCREENSHOT.write_bytes(shot)
         assert SCREENSHOT.is_file()
-    finally:
-        page.close()
 
 
 def test_screenshot_switch_is_off():
